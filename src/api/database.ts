@@ -1,0 +1,139 @@
+import { tableFromIPC, type Table } from 'apache-arrow';
+import type { IngestApi } from '../data/ingest-api';
+import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
+import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
+import { deleteSource, loadSources, saveSource } from '../data/store';
+import { JammiError } from './errors';
+import { inWorker, proxy } from './worker-call';
+
+export interface SourceInfo {
+  name: string;
+  rows: number;
+  columns: string[];
+  types: Record<string, 'number' | 'text'>;
+  encoding: IngestInfo['encoding'];
+  delimiter: string;
+  warnings: string[];
+  badRows: BadRow[];
+  badRowCount: number;
+  /** Size of the file that was loaded. */
+  bytes: number;
+}
+
+export interface AddSourceOptions extends Omit<IngestOptions, 'onProgress' | 'chunkBytes'> {
+  signal?: AbortSignal;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+export interface DatabaseOptions {
+  /** Keep sources across reloads in the browser's private file system (default true where it exists). */
+  persist?: boolean;
+}
+
+const makeIngestWorker = () =>
+  new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'jammi-ingest' });
+
+/**
+ * The one way the UI (and `window.jammi`) touches data, models and workers. Heavy work runs in workers;
+ * the page keeps Arrow tables. Listen to `change` events to redraw.
+ */
+export class Database extends EventTarget {
+  private readonly sources = new Map<string, { table: Table; info: SourceInfo }>();
+  private readonly persist: boolean;
+
+  private constructor(options: DatabaseOptions) {
+    super();
+    this.persist = options.persist ?? true;
+  }
+
+  /** Creates the database and restores the sources kept from the last visit. */
+  static async open(options: DatabaseOptions = {}): Promise<Database> {
+    const db = new Database(options);
+    if (db.persist) {
+      try {
+        for (const [name, { ipc, info }] of await loadSources<SourceInfo>()) {
+          db.sources.set(name, { table: tableFromIPC(ipc), info });
+        }
+      } catch (e) {
+        console.warn('jammi: could not restore saved sources', e);
+      }
+    }
+    return db;
+  }
+
+  /** Parses a CSV file (or CSV text) in a worker and adds it as source `name`. */
+  async addSource(name: string, input: File | Blob | string, options: AddSourceOptions = {}): Promise<SourceInfo> {
+    name = name.trim();
+    if (!name) throw new JammiError('A source needs a name.');
+    if (this.sources.has(name)) throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+    const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
+    const { signal, onProgress, ...ingestOptions } = options;
+    const { ipc, info } = await inWorker<IngestApi, Awaited<ReturnType<IngestApi['ingest']>>>(
+      makeIngestWorker,
+      `Loading "${name}"`,
+      signal,
+      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined),
+    ).catch((e: unknown) => {
+      if (e instanceof Error && e.name !== 'AbortError') throw new JammiError(`Could not load "${name}": ${e.message}`);
+      throw e;
+    });
+    if (this.sources.has(name)) throw new JammiError(`A source named "${name}" was added while this one loaded.`);
+    const source: SourceInfo = {
+      name,
+      rows: info.rows,
+      columns: info.columns.map((c) => c.name),
+      types: Object.fromEntries(info.columns.map((c) => [c.name, c.type])),
+      encoding: info.encoding,
+      delimiter: info.delimiter,
+      warnings: info.warnings,
+      badRows: info.badRows,
+      badRowCount: info.badRowCount,
+      bytes: blob.size,
+    };
+    this.sources.set(name, { table: tableFromIPC(ipc), info: source });
+    if (this.persist) await saveSource(name, { ipc, info: source }).catch((e) => console.warn('jammi: could not save source', e));
+    this.changed();
+    return source;
+  }
+
+  async listSources(): Promise<SourceInfo[]> {
+    return [...this.sources.values()].map((s) => s.info);
+  }
+
+  async getSource(name: string): Promise<Table> {
+    return this.source(name).table;
+  }
+
+  async removeSource(name: string): Promise<void> {
+    this.source(name);
+    this.sources.delete(name);
+    if (this.persist) await deleteSource(name);
+    this.changed();
+  }
+
+  /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */
+  async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
+    const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).table : nameOrTable;
+    switch (format) {
+      case 'arrow':
+        return tableToArrowFile(table);
+      case 'csv':
+        return tableToCsv(table);
+      default:
+        throw new JammiError(`Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+    }
+  }
+
+  private source(name: string) {
+    const s = this.sources.get(name);
+    if (!s) {
+      const known = [...this.sources.keys()];
+      throw new JammiError(`Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
+    }
+    return s;
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+}

@@ -1,0 +1,18 @@
+import { transfer } from 'comlink';
+import { tableToIPC } from 'apache-arrow';
+import { ingestCsv, type IngestInfo, type IngestOptions, type IngestProgress } from './ingest';
+
+/** What the ingest worker exposes: parse a CSV blob, hand back the table as Arrow IPC bytes (transferred, not copied). */
+export const ingestApi = {
+  async ingest(
+    input: Blob,
+    options: Omit<IngestOptions, 'onProgress'>,
+    onProgress?: (p: IngestProgress) => void,
+  ): Promise<{ ipc: Uint8Array; info: IngestInfo }> {
+    const { table, info } = await ingestCsv(input, { ...options, onProgress });
+    const ipc = tableToIPC(table, 'stream');
+    return transfer({ ipc, info }, [ipc.buffer as ArrayBuffer]);
+  },
+};
+
+export type IngestApi = typeof ingestApi;

@@ -1,0 +1,59 @@
+/**
+ * Keeps loaded sources across reloads in the Origin Private File System: one `<name>.arrow` (Arrow IPC stream)
+ * and one `<name>.json` (the ingest info) per source, under `sources/`. Nothing leaves the machine.
+ */
+export interface StoredSource<Info> {
+  ipc: Uint8Array;
+  info: Info;
+}
+
+const DIR = 'sources';
+
+async function sourcesDir(): Promise<FileSystemDirectoryHandle | null> {
+  if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(DIR, { create: true });
+}
+
+const fileName = (name: string) => encodeURIComponent(name);
+
+export async function saveSource<Info>(name: string, source: StoredSource<Info>): Promise<void> {
+  const dir = await sourcesDir();
+  if (!dir) return;
+  await writeFile(dir, `${fileName(name)}.arrow`, new Blob([source.ipc as Uint8Array<ArrayBuffer>]));
+  // The info file is written last: a source without it is incomplete and is ignored (and removed) on load.
+  await writeFile(dir, `${fileName(name)}.json`, new Blob([JSON.stringify(source.info)]));
+}
+
+export async function deleteSource(name: string): Promise<void> {
+  const dir = await sourcesDir();
+  if (!dir) return;
+  for (const ext of ['.json', '.arrow']) await dir.removeEntry(fileName(name) + ext).catch(() => undefined);
+}
+
+export async function loadSources<Info>(): Promise<Map<string, StoredSource<Info>>> {
+  const out = new Map<string, StoredSource<Info>>();
+  const dir = await sourcesDir();
+  if (!dir) return out;
+  const names: string[] = [];
+  for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    if (key.endsWith('.arrow')) names.push(key.slice(0, -'.arrow'.length));
+  }
+  for (const stored of names.sort()) {
+    try {
+      const info = JSON.parse(await (await (await dir.getFileHandle(`${stored}.json`)).getFile()).text()) as Info;
+      const ipc = new Uint8Array(await (await (await dir.getFileHandle(`${stored}.arrow`)).getFile()).arrayBuffer());
+      out.set(decodeURIComponent(stored), { ipc, info });
+    } catch {
+      await dir.removeEntry(`${stored}.arrow`).catch(() => undefined);
+    }
+  }
+  return out;
+}
+
+async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Blob): Promise<void> {
+  const handle = await dir.getFileHandle(name, { create: true });
+  const writable = await handle.createWritable();
+  await writable.write(data);
+  await writable.close();
+}

@@ -1,0 +1,20 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+import { servedModels } from './vite/models-plugin';
+
+// Cross-origin isolation lets ONNX Runtime's WASM backend use threads (SharedArrayBuffer).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export default defineConfig({
+  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR)],
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  // ORT ships its own wasm/mjs loaders; pre-bundling them breaks the `?url` asset imports.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+});
