@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { servedModels } from './vite/models-plugin';
+import { servedModels } from './vite/models-plugin.ts';
 
 // Cross-origin isolation lets ONNX Runtime's WASM backend use threads (SharedArrayBuffer).
 const isolation = {

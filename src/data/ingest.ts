@@ -2,6 +2,7 @@ import Papa from 'papaparse';
 import { Table, type Vector } from 'apache-arrow';
 import { ColumnBuilder, type ColumnType } from './columns';
 import { IngestError } from './errors';
+import { utf8Decoder, windows1252Decoder } from './decode';
 
 export interface IngestOptions {
   /** Rows with the wrong number of fields: `pad` keeps short rows (nulls added) and drops long ones; `drop` drops both. */
@@ -72,7 +73,7 @@ class InvalidUtf8 extends Error {
 
 async function parse(file: Blob, encoding: IngestInfo['encoding'], options: IngestOptions) {
   const chunkBytes = options.chunkBytes ?? 4 << 20;
-  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8' });
+  const decoder = encoding === 'utf-8' ? utf8Decoder() : windows1252Decoder();
   const badRowPolicy = options.badRows ?? 'pad';
   const warnings: string[] = [];
   const badRows: BadRow[] = [];
@@ -85,6 +86,7 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
   let builders: ColumnBuilder[] = [];
   let pending = ''; // text after the last complete record
   let line = 1; // line where `pending` starts
+  let recordLine = 1; // line where the last record read starts
   let rows = 0;
   let onRecord: (fields: string[], end: number) => void = () => {};
   const stepErrors: Papa.ParseError[] = [];
@@ -95,12 +97,12 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
   };
 
   const takeRecord = (fields: string[], startLine: number) => {
+    if (fields.every((f) => f.trim() === '') && (!header || fields.length < 2)) return; // a blank line
     if (!header) {
       header = readHeader(fields, warnings);
       builders = header.map((name) => new ColumnBuilder(name));
       return;
     }
-    if (fields.length === 1 && fields[0] === '' && header.length > 1) return; // a blank line
     let cells = fields;
     if (fields.length !== header.length) {
       const short = fields.length < header.length;
@@ -125,9 +127,7 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
         pending = input;
         return;
       }
-      const sniff = Papa.parse<string[]>(input.slice(0, 65536), { preview: 50, delimitersToGuess: [',', ';', '\t'] });
-      delimiter = sniff.meta.delimiter || ',';
-      linebreak = sniff.meta.linebreak || '\n';
+      ({ delimiter, linebreak } = sniffDialect(input.slice(0, 65536)));
       // Papa's core parser calls `step` once per complete record with the input offset just after it.
       parser = new Papa.Parser({
         delimiter,
@@ -142,7 +142,7 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
     let cursor = 0;
     const nl = linebreak[linebreak.length - 1];
     onRecord = (fields, end) => {
-      const startLine = line;
+      const startLine = (recordLine = line);
       line += countChar(input, nl, cursor, end);
       cursor = end;
       takeRecord(fields, startLine);
@@ -150,7 +150,7 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
     const result = parser.parse(input, 0, !final) as Papa.ParseResult<string[]>;
     for (const err of [...stepErrors, ...result.errors]) {
       if (err.code === 'MissingQuotes') {
-        throw new IngestError('unclosed-quote', `A quoted field that starts on line ${line} is never closed.`);
+        throw new IngestError('unclosed-quote', `A quoted field in the record that starts on line ${recordLine} is never closed.`);
       }
     }
     stepErrors.length = 0;
@@ -169,7 +169,7 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
     bufferedBytes = 0;
     let text: string;
     try {
-      text = decoder.decode(chunk, { stream: !final });
+      text = decoder.decode(chunk, final);
     } catch {
       throw new InvalidUtf8(start);
     }
@@ -231,6 +231,24 @@ function readHeader(fields: string[], warnings: string[]): string[] {
     seen.set(name, i);
     return name;
   });
+}
+
+/**
+ * Picks the delimiter (comma, semicolon or tab) that splits the sample's records most consistently into more than
+ * one field, and the line break the sample uses. Quotes are respected (each candidate is parsed for real).
+ */
+function sniffDialect(sample: string): { delimiter: string; linebreak: string } {
+  const linebreak = /\r\n/.test(sample) ? '\r\n' : !sample.includes('\n') && sample.includes('\r') ? '\r' : '\n';
+  let best = { delimiter: ',', score: -1 };
+  for (const delimiter of [',', ';', '\t']) {
+    const rows = Papa.parse<string[]>(sample, { delimiter, newline: linebreak as '\n', preview: 50, skipEmptyLines: true }).data;
+    const width = rows[0]?.length ?? 0;
+    if (width < 2) continue;
+    const consistent = rows.filter((r) => r.length === width).length / rows.length;
+    const score = consistent * 1000 + Math.min(width, 999);
+    if (score > best.score) best = { delimiter, score };
+  }
+  return { delimiter: best.delimiter, linebreak };
 }
 
 function countChar(s: string, ch: string, from: number, to: number): number {

@@ -1,0 +1,78 @@
+import { useEffect, useState } from 'react';
+import type { Table } from 'apache-arrow';
+import type { Database } from '../api/database';
+import { LoadPanel } from './LoadPanel';
+import { SourceList } from './SourceList';
+import { TableView } from './TableView';
+import { downloadBlob } from './download';
+import { useSources } from './useSources';
+
+export function App({ db }: { db: Database }) {
+  const sources = useSources(db);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [table, setTable] = useState<Table | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!selected && sources.length > 0) setSelected(sources[0].name);
+  }, [sources, selected]);
+  useEffect(() => {
+    let live = true;
+    if (!selected) setTable(null);
+    else db.getSource(selected).then((t) => live && setTable(t), () => live && setTable(null));
+    return () => {
+      live = false;
+    };
+  }, [db, selected, sources]);
+
+  const exportAs = async (format: 'arrow' | 'csv') => {
+    if (!selected) return;
+    setExportError(null);
+    try {
+      downloadBlob(await db.export(selected, format), `${selected}.${format}`);
+    } catch (e) {
+      setExportError((e as Error).message);
+    }
+  };
+
+  return (
+    <div className="app">
+      <header>
+        <h1>jammi-web</h1>
+        <p>Private text classification: your files are processed in this browser and never uploaded.</p>
+      </header>
+      <main>
+        <aside>
+          <LoadPanel db={db} sources={sources} onLoaded={(name) => setSelected((s) => s ?? name)} />
+          <section aria-labelledby="sources-heading" className="panel">
+            <h2 id="sources-heading">Sources</h2>
+            <SourceList db={db} sources={sources} selected={selected} onSelect={setSelected} />
+          </section>
+        </aside>
+        <section className="workspace" aria-label="Workspace">
+          {selected && table ? (
+            <>
+              <div className="toolbar">
+                <h2>{selected}</h2>
+                <span>
+                  {table.numRows.toLocaleString('en-US')} rows × {table.numCols} columns
+                </span>
+                <button type="button" onClick={() => void exportAs('arrow')}>
+                  Export Arrow
+                </button>
+                <button type="button" onClick={() => void exportAs('csv')}>
+                  Export CSV
+                </button>
+                {exportError && <span role="alert">{exportError}</span>}
+              </div>
+              <TableView table={table} label={`Rows of ${selected}`} />
+              {/* panels: classify */}
+            </>
+          ) : (
+            <p className="empty">Load a CSV file, then pick it in the list to see its rows.</p>
+          )}
+        </section>
+      </main>
+    </div>
+  );
+}
