@@ -1,0 +1,322 @@
+/**
+ * The CPU backend: plain loops over typed arrays. It is the reference the other backends are tested against,
+ * and it can run in float64 (`new CpuBackend('f64')`) so that finite-difference gradient checks are exact enough.
+ *
+ * Hot loops: no closures, no per-element allocation; each op switches once and then runs a tight loop.
+ */
+import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../backend';
+
+type FloatArray = Float32Array | Float64Array;
+
+class CpuBuffer implements DeviceBuffer {
+  constructor(public data: FloatArray | null) {}
+  get size(): number {
+    return this.live().length;
+  }
+  live(): FloatArray {
+    if (this.data === null) throw new Error('CpuBackend: buffer used after dispose');
+    return this.data;
+  }
+}
+
+const data = (b: DeviceBuffer): FloatArray => (b as CpuBuffer).live();
+
+/** erf by Abramowitz–Stegun 7.1.26 is only 1e-7 accurate; use a series/continued fraction good to ~1e-15. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series: erf x = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  if (ax > 6) return x < 0 ? -1 : 1;
+  // erfc by continued fraction (Lentz), converges fast for |x| ≥ 2.5
+  let f = ax;
+  let c = ax;
+  let d = 0;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    d = ax + an * d;
+    d = d === 0 ? 1e-300 : 1 / d;
+    c = ax + an / c;
+    if (c === 0) c = 1e-300;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+export class CpuBackend implements Backend {
+  readonly name: string;
+  private live = 0;
+  private readonly f64: boolean;
+
+  constructor(precision: 'f32' | 'f64' = 'f32') {
+    this.f64 = precision === 'f64';
+    this.name = `cpu-${precision}`;
+  }
+
+  private alloc(size: number): FloatArray {
+    this.live++;
+    return this.f64 ? new Float64Array(size) : new Float32Array(size);
+  }
+  private wrap(a: FloatArray): CpuBuffer {
+    return new CpuBuffer(a);
+  }
+
+  fill(size: number, value: number): DeviceBuffer {
+    const a = this.alloc(size);
+    if (value !== 0) a.fill(value);
+    return this.wrap(a);
+  }
+  upload(src: Float32Array | Float64Array): DeviceBuffer {
+    const a = this.alloc(src.length);
+    a.set(src);
+    return this.wrap(a);
+  }
+  read(buf: DeviceBuffer): Promise<Float32Array> {
+    return Promise.resolve(Float32Array.from(data(buf)));
+  }
+  readSync(buf: DeviceBuffer): FloatArray {
+    return data(buf);
+  }
+  dispose(buf: DeviceBuffer): void {
+    const b = buf as CpuBuffer;
+    if (b.data === null) return;
+    b.data = null;
+    this.live--;
+  }
+  liveBuffers(): number {
+    return this.live;
+  }
+
+  unary(op: UnaryOp, xb: DeviceBuffer): DeviceBuffer {
+    const x = data(xb);
+    const n = x.length;
+    const o = this.alloc(n);
+    switch (op) {
+      case 'neg': for (let i = 0; i < n; i++) o[i] = -x[i]; break;
+      case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]); break;
+      case 'log': for (let i = 0; i < n; i++) o[i] = Math.log(x[i]); break;
+      case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]); break;
+      case 'erf': for (let i = 0; i < n; i++) o[i] = erf(x[i]); break;
+      case 'sqrt': for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]); break;
+      case 'recip': for (let i = 0; i < n; i++) o[i] = 1 / x[i]; break;
+      case 'relu': for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? x[i] : 0; break;
+      case 'step': for (let i = 0; i < n; i++) o[i] = x[i] > 0 ? 1 : 0; break;
+      // NOTE: 1/(1+e^-x) overflows e^-x for x ≪ 0 to Infinity, which still gives the right 0.
+      case 'sigmoid': for (let i = 0; i < n; i++) o[i] = 1 / (1 + Math.exp(-x[i])); break;
+      case 'square': for (let i = 0; i < n; i++) o[i] = x[i] * x[i]; break;
+      default: op satisfies never; throw new Error(`unknown unary op ${String(op)}`);
+    }
+    return this.wrap(o);
+  }
+
+  affine(xb: DeviceBuffer, scale: number, shift: number): DeviceBuffer {
+    const x = data(xb);
+    const o = this.alloc(x.length);
+    for (let i = 0; i < x.length; i++) o[i] = x[i] * scale + shift;
+    return this.wrap(o);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[]): DeviceBuffer {
+    const ad = data(a.buf);
+    const bd = data(b.buf);
+    const size = sizeOf(shape);
+    const o = this.alloc(size);
+    const r = shape.length;
+    const n = r === 0 ? 1 : shape[r - 1];
+    const as = r === 0 ? 0 : a.strides[r - 1];
+    const bs = r === 0 ? 0 : b.strides[r - 1];
+    const idx = new Array<number>(Math.max(r - 1, 0)).fill(0);
+    let ao = a.offset;
+    let bo = b.offset;
+    for (let oo = 0; oo < size; oo += n) {
+      binaryRow(op, ad, ao, as, bd, bo, bs, o, oo, n);
+      // odometer over the outer axes
+      for (let ax = r - 2; ax >= 0; ax--) {
+        idx[ax]++;
+        ao += a.strides[ax];
+        bo += b.strides[ax];
+        if (idx[ax] < shape[ax]) break;
+        ao -= a.strides[ax] * shape[ax];
+        bo -= b.strides[ax] * shape[ax];
+        idx[ax] = 0;
+      }
+    }
+    return this.wrap(o);
+  }
+
+  reduce(op: ReduceOp, xb: DeviceBuffer, outer: number, n: number, inner: number): DeviceBuffer {
+    const x = data(xb);
+    const o = this.alloc(outer * inner);
+    for (let p = 0; p < outer; p++) {
+      const ob = p * inner;
+      const xb0 = p * n * inner;
+      if (op === 'max') {
+        for (let i = 0; i < inner; i++) o[ob + i] = n > 0 ? x[xb0 + i] : -Infinity;
+        for (let j = 1; j < n; j++) {
+          const xo = xb0 + j * inner;
+          for (let i = 0; i < inner; i++) if (x[xo + i] > o[ob + i]) o[ob + i] = x[xo + i];
+        }
+      } else {
+        for (let j = 0; j < n; j++) {
+          const xo = xb0 + j * inner;
+          for (let i = 0; i < inner; i++) o[ob + i] += x[xo + i];
+        }
+      }
+    }
+    return this.wrap(o);
+  }
+
+  copy(src: View, shape: readonly number[]): DeviceBuffer {
+    const o = this.alloc(sizeOf(shape));
+    stridedCopy(data(src.buf), src.offset, src.strides, o, 0, contiguous(shape), shape);
+    return this.wrap(o);
+  }
+
+  writeInto(dst: View, shape: readonly number[], src: DeviceBuffer): void {
+    stridedCopy(data(src), 0, contiguous(shape), data(dst.buf), dst.offset, dst.strides, shape);
+  }
+
+  matmul(ab: DeviceBuffer, bb: DeviceBuffer, d: MatmulDesc): DeviceBuffer {
+    const A = data(ab);
+    const B = data(bb);
+    const { batch, m, n, k } = d;
+    const C = this.alloc(batch * m * n);
+    // NOTE: i-k-j order needs op(A) rows and op(B) rows contiguous; transposed operands are first
+    // copied into contiguous scratch (O(mk + kn), small next to the O(mnk) product).
+    const aT = d.transA ? new (this.f64 ? Float64Array : Float32Array)(m * k) : null;
+    const bT = d.transB ? new (this.f64 ? Float64Array : Float32Array)(k * n) : null;
+    for (let p = 0; p < batch; p++) {
+      let a: FloatArray = A;
+      let aOff = p * d.aBatchStride;
+      if (aT !== null && (p === 0 || d.aBatchStride !== 0)) {
+        transposeInto(A, aOff, k, m, aT);
+      }
+      if (aT !== null) { a = aT; aOff = 0; }
+      let b: FloatArray = B;
+      let bOff = p * d.bBatchStride;
+      if (bT !== null && (p === 0 || d.bBatchStride !== 0)) {
+        transposeInto(B, bOff, n, k, bT);
+      }
+      if (bT !== null) { b = bT; bOff = 0; }
+      gemm(a, aOff, b, bOff, C, p * m * n, m, n, k);
+    }
+    return this.wrap(C);
+  }
+
+  gather(tb: DeviceBuffer, rowSize: number, idx: Int32Array): DeviceBuffer {
+    const t = data(tb);
+    const rows = t.length / rowSize;
+    const o = this.alloc(idx.length * rowSize);
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i];
+      if (r < 0 || r >= rows) { this.live--; throw new Error(`gather: index ${r} out of range [0, ${rows})`); }
+      o.set(t.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    }
+    return this.wrap(o);
+  }
+
+  scatterAdd(sb: DeviceBuffer, rowSize: number, idx: Int32Array, numRows: number): DeviceBuffer {
+    const s = data(sb);
+    const o = this.alloc(numRows * rowSize);
+    for (let i = 0; i < idx.length; i++) {
+      const r = idx[i];
+      if (r < 0 || r >= numRows) { this.live--; throw new Error(`scatterAdd: index ${r} out of range [0, ${numRows})`); }
+      const oo = r * rowSize;
+      const so = i * rowSize;
+      for (let j = 0; j < rowSize; j++) o[oo + j] += s[so + j];
+    }
+    return this.wrap(o);
+  }
+}
+
+function binaryRow(op: BinaryOp, a: FloatArray, ao: number, as: number, b: FloatArray, bo: number, bs: number, o: FloatArray, oo: number, n: number): void {
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as] + b[bo + i * bs]; break;
+    case 'sub': for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as] - b[bo + i * bs]; break;
+    case 'mul': for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as] * b[bo + i * bs]; break;
+    case 'div': for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as] / b[bo + i * bs]; break;
+    case 'eq': for (let i = 0; i < n; i++) o[oo + i] = a[ao + i * as] === b[bo + i * bs] ? 1 : 0; break;
+    default: op satisfies never; throw new Error(`unknown binary op ${String(op)}`);
+  }
+}
+
+function contiguous(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  return s;
+}
+
+/** dst[dOff + Σ i·dStride] = src[sOff + Σ i·sStride] over `shape`, innermost axis as a tight loop. */
+function stridedCopy(src: FloatArray, sOff: number, ss: readonly number[], dst: FloatArray, dOff: number, ds: readonly number[], shape: readonly number[]): void {
+  const r = shape.length;
+  const size = sizeOf(shape);
+  if (size === 0) return;
+  if (r === 0) { dst[dOff] = src[sOff]; return; }
+  const n = shape[r - 1];
+  const sIn = ss[r - 1];
+  const dIn = ds[r - 1];
+  const idx = new Array<number>(r - 1).fill(0);
+  let so = sOff;
+  let dO = dOff;
+  for (let done = 0; done < size; done += n) {
+    if (sIn === 1 && dIn === 1) dst.set(src.subarray(so, so + n), dO);
+    else for (let i = 0; i < n; i++) dst[dO + i * dIn] = src[so + i * sIn];
+    for (let ax = r - 2; ax >= 0; ax--) {
+      idx[ax]++;
+      so += ss[ax];
+      dO += ds[ax];
+      if (idx[ax] < shape[ax]) break;
+      so -= ss[ax] * shape[ax];
+      dO -= ds[ax] * shape[ax];
+      idx[ax] = 0;
+    }
+  }
+}
+
+/** dst (cols×rows, contiguous) = transpose of src (rows×cols at offset). */
+function transposeInto(src: FloatArray, off: number, rows: number, cols: number, dst: FloatArray): void {
+  for (let r = 0; r < rows; r++) {
+    const so = off + r * cols;
+    for (let c = 0; c < cols; c++) dst[c * rows + r] = src[so + c];
+  }
+}
+
+const KC = 256;
+
+/** C[m×n] = A[m×k] · B[k×n], all row-major contiguous: i-k-j with k blocked so a panel of B stays in cache. */
+function gemm(A: FloatArray, aOff: number, B: FloatArray, bOff: number, C: FloatArray, cOff: number, m: number, n: number, k: number): void {
+  for (let k0 = 0; k0 < k; k0 += KC) {
+    const k1 = Math.min(k, k0 + KC);
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * n;
+      const ai = aOff + i * k;
+      let p = k0;
+      // NOTE: four rows of B per pass halves the loads/stores of the C row.
+      for (; p + 3 < k1; p += 4) {
+        const a0 = A[ai + p], a1 = A[ai + p + 1], a2 = A[ai + p + 2], a3 = A[ai + p + 3];
+        const b0 = bOff + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+        for (let j = 0; j < n; j++) C[ci + j] += a0 * B[b0 + j] + a1 * B[b1 + j] + a2 * B[b2 + j] + a3 * B[b3 + j];
+      }
+      for (; p < k1; p++) {
+        const a0 = A[ai + p];
+        const b0 = bOff + p * n;
+        for (let j = 0; j < n; j++) C[ci + j] += a0 * B[b0 + j];
+      }
+    }
+  }
+}

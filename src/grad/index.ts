@@ -1,0 +1,13 @@
+/** Public surface of the autograd engine. */
+export type { Backend, BinaryOp, DeviceBuffer, MatmulDesc, ReduceOp, UnaryOp, View } from './backend';
+export { sizeOf, stridesOf } from './backend';
+export { CpuBackend } from './backends/cpu';
+export { Tensor, backward, isGradEnabled, keep, noGrad, tidy, zeroGrad } from './tensor';
+export type { BackwardRule } from './tensor';
+export * from './ops/elementwise';
+export { matmul, type MatmulOptions } from './ops/matmul';
+export { concat, gather, permute, reshape, slice, transpose } from './ops/movement';
+export { max, mean, sum, sumTo } from './ops/reduce';
+export { crossEntropy, dropout, gelu, layerNorm, linear, logSoftmax, rotary, rotaryTables, softmax } from './functional';
+export { AdamW, clipGradNorm, learningRate, type AdamWOptions, type Schedule, type ScheduleKind } from './optim';
+export { Rng } from './rng';
