@@ -95,3 +95,48 @@ test('a bad file gets a specific error and loses nothing already loaded', async 
   await expect(page.getByRole('alert')).toContainText('Duplicate column name "x"');
   await expect(page.getByTestId('source-stats-good')).toContainText('1 row · 2 columns');
 });
+
+test('a large load reports progress in bytes and rows and can be cancelled without leaving anything behind', async ({ page }) => {
+  await openApp(page);
+  const result = await page.evaluate(async () => {
+    const line = '123,"some text, with a comma",spam\n';
+    const blob = new Blob(['id,text,label\n', line.repeat(600_000)]); // ~21 MB
+    const progress: { bytes: number; rows: number }[] = [];
+    const controller = new AbortController();
+    const outcome = await window
+      .jammi!.addSource('big', blob, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push({ bytes: p.bytes, rows: p.rows });
+          if (progress.length === 2) controller.abort();
+        },
+      })
+      .then(() => 'loaded', (e: Error) => e.name);
+    const full = await window.jammi!.addSource('big-full', blob, { onProgress: (p) => progress.push({ bytes: p.bytes, rows: p.rows }) });
+    return { outcome, progress, sources: (await window.jammi!.listSources()).map((s) => s.name), rows: full.rows, size: blob.size };
+  });
+  expect(result.outcome).toBe('AbortError');
+  expect(result.sources).toEqual(['big-full']);
+  expect(result.rows).toBe(600_000);
+  expect(result.progress[0].rows).toBeGreaterThan(0);
+  expect(result.progress[1].bytes).toBeGreaterThan(result.progress[0].bytes);
+  expect(result.progress.at(-1)).toEqual({ bytes: result.size, rows: 600_000 });
+});
+
+test('the table view scrolls a million rows from the keyboard', async ({ page }) => {
+  await openApp(page);
+  await page.evaluate(async () => {
+    const parts = ['n,word\n'];
+    for (let i = 1; i <= 1_000_000; i++) parts.push(`${i},w${i}\n`);
+    await window.jammi!.addSource('million', new Blob(parts));
+  });
+  await page.getByRole('button', { name: 'million', exact: true }).click();
+  const grid = page.getByRole('grid', { name: 'Rows of million' });
+  await expect(grid.getByRole('gridcell', { name: 'w1', exact: true })).toBeVisible();
+  expect(await grid.getByRole('row').count()).toBeLessThan(100); // virtualised: only what is on screen is in the DOM
+  await grid.focus();
+  await page.keyboard.press('End');
+  await expect(grid.getByRole('gridcell', { name: 'w1000000', exact: true })).toBeVisible();
+  await page.keyboard.press('Home');
+  await expect(grid.getByRole('gridcell', { name: 'w1', exact: true })).toBeVisible();
+});

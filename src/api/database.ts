@@ -2,8 +2,9 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadSources, saveSource } from '../data/store';
+import { deleteSource, loadSources, saveSourceInfo } from '../data/store';
 import { JammiError } from './errors';
+import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { inWorker, proxy } from './worker-call';
 
 export interface SourceInfo {
@@ -40,6 +41,7 @@ const makeIngestWorker = () =>
 export class Database extends EventTarget {
   private readonly sources = new Map<string, { table: Table; info: SourceInfo }>();
   private readonly persist: boolean;
+  private readonly loading = new Set<string>();
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -65,19 +67,29 @@ export class Database extends EventTarget {
   async addSource(name: string, input: File | Blob | string, options: AddSourceOptions = {}): Promise<SourceInfo> {
     name = name.trim();
     if (!name) throw new JammiError('A source needs a name.');
-    if (this.sources.has(name)) throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+    if (this.sources.has(name) || this.loading.has(name)) {
+      throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+    }
+    this.loading.add(name);
+    try {
+      return await this.ingest(name, input, options);
+    } finally {
+      this.loading.delete(name);
+    }
+  }
+
+  private async ingest(name: string, input: File | Blob | string, options: AddSourceOptions): Promise<SourceInfo> {
     const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
     const { signal, onProgress, ...ingestOptions } = options;
     const { ipc, info } = await inWorker<IngestApi, Awaited<ReturnType<IngestApi['ingest']>>>(
       makeIngestWorker,
       `Loading "${name}"`,
       signal,
-      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined),
+      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined),
     ).catch((e: unknown) => {
       if (e instanceof Error && e.name !== 'AbortError') throw new JammiError(`Could not load "${name}": ${e.message}`);
       throw e;
     });
-    if (this.sources.has(name)) throw new JammiError(`A source named "${name}" was added while this one loaded.`);
     const source: SourceInfo = {
       name,
       rows: info.rows,
@@ -91,7 +103,7 @@ export class Database extends EventTarget {
       bytes: blob.size,
     };
     this.sources.set(name, { table: tableFromIPC(ipc), info: source });
-    if (this.persist) await saveSource(name, { ipc, info: source }).catch((e) => console.warn('jammi: could not save source', e));
+    if (this.persist) await saveSourceInfo(name, source).catch((e) => console.warn('jammi: could not save source', e));
     this.changed();
     return source;
   }
@@ -109,6 +121,16 @@ export class Database extends EventTarget {
     this.sources.delete(name);
     if (this.persist) await deleteSource(name);
     this.changed();
+  }
+
+  /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
+  async infer(options: InferOptions): Promise<Table> {
+    return runInfer((name) => this.getSource(name), options);
+  }
+
+  /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */
+  async evaluate(options: EvaluateOptions): Promise<Evaluation> {
+    return runEvaluate((name) => this.getSource(name), options);
   }
 
   /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */

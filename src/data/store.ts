@@ -17,12 +17,18 @@ async function sourcesDir(): Promise<FileSystemDirectoryHandle | null> {
 
 const fileName = (name: string) => encodeURIComponent(name);
 
-export async function saveSource<Info>(name: string, source: StoredSource<Info>): Promise<void> {
+/** Writes a source's table; called from the ingest worker, so a large copy never blocks the page. */
+export async function saveSourceTable(name: string, ipc: Uint8Array): Promise<void> {
   const dir = await sourcesDir();
   if (!dir) return;
-  await writeFile(dir, `${fileName(name)}.arrow`, new Blob([source.ipc as Uint8Array<ArrayBuffer>]));
-  // The info file is written last: a source without it is incomplete and is ignored (and removed) on load.
-  await writeFile(dir, `${fileName(name)}.json`, new Blob([JSON.stringify(source.info)]));
+  await writeFile(dir, `${fileName(name)}.arrow`, ipc);
+}
+
+/** Writes a source's info, after its table: a table without info is incomplete and is removed on load. */
+export async function saveSourceInfo<Info>(name: string, info: Info): Promise<void> {
+  const dir = await sourcesDir();
+  if (!dir) return;
+  await writeFile(dir, `${fileName(name)}.json`, JSON.stringify(info));
 }
 
 export async function deleteSource(name: string): Promise<void> {
@@ -51,9 +57,9 @@ export async function loadSources<Info>(): Promise<Map<string, StoredSource<Info
   return out;
 }
 
-async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Blob): Promise<void> {
+async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
   const handle = await dir.getFileHandle(name, { create: true });
   const writable = await handle.createWritable();
-  await writable.write(data);
+  await writable.write(data as FileSystemWriteChunkType);
   await writable.close();
 }

@@ -1,0 +1,48 @@
+// `npm run bench`: builds the app, serves it, runs every benchmark and prints one Markdown table per benchmark.
+// Usage: node bench/run.mjs [name ...]   (names: the bench/*.bench.mjs files, e.g. `ingest`)
+import { spawn, execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const wanted = process.argv.slice(2);
+const benches = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .map((f) => f.slice(0, -'.bench.mjs'.length))
+  .filter((name) => wanted.length === 0 || wanted.includes(name))
+  .sort();
+
+execSync('npx vite build', { cwd: root, stdio: 'inherit' });
+const port = 4180;
+const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+  cwd: root,
+  env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models') },
+  stdio: 'ignore',
+  detached: true,
+});
+const baseURL = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(baseURL)).ok) break;
+  } catch {
+    if (i > 120) throw new Error('vite preview did not start');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const machine = `${(await import('node:os')).cpus().length} cores, ${Math.round((await import('node:os')).totalmem() / 2 ** 30)} GiB, ${process.platform}`;
+try {
+  for (const name of benches) {
+    const { run } = await import(path.join(here, `${name}.bench.mjs`));
+    const { title, columns, rows, notes } = await run({ baseURL, root });
+    console.log(`\n### ${title}\n\n_${machine}, ${new Date().toISOString().slice(0, 10)}_\n`);
+    console.log(`| ${columns.join(' | ')} |\n|${columns.map(() => ' --- ').join('|')}|`);
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+    if (notes) console.log(`\n${notes}`);
+  }
+} finally {
+  process.kill(-server.pid);
+}

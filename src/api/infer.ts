@@ -1,0 +1,274 @@
+/**
+ * `Database.infer` and `Database.evaluate`: checks the call, reads the text out of the source, runs the model in
+ * the inference worker batch by batch and builds the result table in Jammi's schema.
+ *
+ * `_latency_ms` of a row is its share of its batch's wall time in the worker (tokenize + run + head, divided by
+ * the rows in the batch); error rows (empty text) did no work and get 0.
+ */
+import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { wrap, type Remote } from 'comlink';
+import type { InferApi } from '../../workers/infer.worker';
+import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
+import { classificationMetrics, type Metrics } from '../infer/metrics';
+import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../infer/model-files';
+import { abortError, JammiError } from './errors';
+
+export type { Backend, Dtype, LocalModel, ModelInfo };
+
+export interface InferProgress {
+  rows: number;
+  total: number;
+  rowsPerSecond: number;
+}
+
+export interface InferOptions {
+  source: string;
+  /** A model id (served with the app first, else from the Hub host) or a folder the user picked. */
+  model: string | LocalModel;
+  /** Text column(s); several are joined with one space. */
+  columns: string | string[];
+  task?: 'classification';
+  /** Column whose value becomes `_row_id` (as text); by default the row number (0-based). */
+  key?: string;
+  backend?: Backend;
+  dtype?: Dtype;
+  batchSize?: number;
+  maxLength?: number;
+  /** For a model id: `auto` (served when the app serves it, else Hub), `served` or `hub`. */
+  modelSource?: 'auto' | 'served' | 'hub';
+  /** Hub-layout host for model ids (default https://huggingface.co); files are cached in the browser. */
+  hubHost?: string;
+  revision?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: InferProgress) => void;
+}
+
+export const EMPTY_TEXT_ERROR = 'Empty or null text input';
+export const DEFAULT_BATCH_SIZE = 32;
+
+/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it ever crashes. */
+let worker: { remote: Remote<InferApi>; dead: Promise<never> } | undefined;
+
+function inferWorker() {
+  if (!worker) {
+    const w = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' });
+    const dead = new Promise<never>((_, reject) =>
+      w.addEventListener('error', (e) => {
+        worker = undefined;
+        reject(new JammiError(`The inference worker failed: ${e.message || 'it could not start'}`));
+      }),
+    );
+    dead.catch(() => undefined);
+    worker = { remote: wrap<InferApi>(w), dead };
+  }
+  return worker;
+}
+
+/** Awaits a worker call, rejecting at once on abort or a worker crash; Comlink's errors come back as JammiError. */
+async function call<T>(p: Promise<T>, signal: AbortSignal | undefined, dead: Promise<never>): Promise<T> {
+  if (signal?.aborted) throw abortError('Classification');
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortError('Classification'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, aborted, dead]);
+  } catch (e) {
+    if (e instanceof Error && e.name === 'JammiError' && !(e instanceof JammiError)) throw new JammiError(e.message);
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The text of one cell: strings as they are, other values as their text, null as nothing. */
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : String(v);
+}
+
+function checkColumns(table: Table, source: string, names: string[], what: string): void {
+  const available = table.schema.fields.map((f) => f.name);
+  for (const name of names) {
+    if (!available.includes(name)) {
+      throw new JammiError(`Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
+    }
+  }
+}
+
+async function resolveModel(o: InferOptions): Promise<ModelRef> {
+  if (typeof o.model !== 'string') {
+    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('A local model needs a name and its files.');
+    return { kind: 'local', model: o.model };
+  }
+  const id = o.model.trim();
+  if (!id) throw new JammiError('Choose a model.');
+  const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
+  switch (o.modelSource ?? 'auto') {
+    case 'hub':
+      return hub;
+    case 'served':
+      return { kind: 'served', id };
+    case 'auto':
+      return (await listServedModels()).includes(id) ? { kind: 'served', id } : hub;
+  }
+}
+
+export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions): Promise<Table> {
+  const task = o.task ?? 'classification';
+  if (task !== 'classification') throw new JammiError(`Unsupported task "${task}"; only "classification" is supported.`);
+  const table = await getSource(o.source);
+  const columns = typeof o.columns === 'string' ? [o.columns] : [...(o.columns ?? [])];
+  if (columns.length === 0) throw new JammiError('Choose at least one text column.');
+  checkColumns(table, o.source, columns, 'column');
+  if (o.key !== undefined) checkColumns(table, o.source, [o.key], 'key column');
+  const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError(`batchSize must be a positive integer (got ${batchSize}).`);
+  const backend = o.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
+  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
+  const ref = await resolveModel(o);
+  if (o.signal?.aborted) throw abortError('Classification');
+
+  const n = table.numRows;
+  const textColumns = columns.map((c) => table.getChild(c)!);
+  const keyColumn = o.key !== undefined ? table.getChild(o.key)! : undefined;
+  const texts: string[] = new Array(n);
+  const rowIds: string[] = new Array(n);
+  for (let r = 0; r < n; r++) {
+    texts[r] = textColumns.map((c) => cellText(c.get(r))).filter((t) => t !== '').join(' ');
+    rowIds[r] = keyColumn ? cellText(keyColumn.get(r)) : String(r);
+  }
+
+  const { remote, dead } = inferWorker();
+  const { key, info } = await call(remote.load({ ref, backend, dtype: o.dtype, maxLength: o.maxLength }), o.signal, dead);
+
+  const status: string[] = new Array(n).fill('ok');
+  const errors: (string | null)[] = new Array(n).fill(null);
+  const latency = new Float32Array(n);
+  const labels: (string | null)[] = new Array(n).fill(null);
+  const confidence: (number | null)[] = new Array(n).fill(null);
+  const scores: (string | null)[] = new Array(n).fill(null);
+  const todo: number[] = [];
+  for (let r = 0; r < n; r++) {
+    if (texts[r].trim() === '') {
+      status[r] = 'error';
+      errors[r] = EMPTY_TEXT_ERROR;
+    } else todo.push(r);
+  }
+  // Sorted by length so each batch pads to similar lengths (dynamic padding); results go back to their rows.
+  todo.sort((a, b) => texts[a].length - texts[b].length || a - b);
+
+  const started = performance.now();
+  let done = n - todo.length;
+  const report = () => {
+    const seconds = (performance.now() - started) / 1000;
+    o.onProgress?.({ rows: done, total: n, rowsPerSecond: seconds > 0 ? (done - (n - todo.length)) / seconds : 0 });
+  };
+  report();
+  for (let start = 0; start < todo.length; start += batchSize) {
+    const rows = todo.slice(start, start + batchSize);
+    const { predictions, ms } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    rows.forEach((r, i) => {
+      labels[r] = predictions[i].label;
+      confidence[r] = predictions[i].confidence;
+      scores[r] = predictions[i].allScoresJson;
+      latency[r] = ms / rows.length;
+    });
+    done += rows.length;
+    report();
+  }
+  return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores });
+}
+
+function resultTable(r: {
+  rowIds: string[];
+  source: string;
+  info: ModelInfo;
+  status: string[];
+  errors: (string | null)[];
+  latency: Float32Array;
+  labels: (string | null)[];
+  confidence: (number | null)[];
+  scores: (string | null)[];
+}): Table {
+  const n = r.rowIds.length;
+  const columns = [
+    ['_row_id', new Utf8(), false, r.rowIds],
+    ['_source', new Utf8(), false, new Array(n).fill(r.source)],
+    ['_model', new Utf8(), false, new Array(n).fill(r.info.model)],
+    ['_status', new Utf8(), false, r.status],
+    ['_error', new Utf8(), true, r.errors],
+    ['_latency_ms', new Float32(), false, r.latency],
+    ['label', new Utf8(), true, r.labels],
+    ['confidence', new Float32(), true, r.confidence],
+    ['all_scores_json', new Utf8(), true, r.scores],
+  ] as const;
+  const fields = columns.map(([name, type, nullable]) => new Field(name, type, nullable));
+  const metadata = new Map([
+    ['jammi.task', 'classification'],
+    ['jammi.model', r.info.model],
+    ['jammi.backend', r.info.backend],
+    ['jammi.dtype', r.info.dtype],
+    ['jammi.model_file', r.info.file],
+    ['jammi.max_length', String(r.info.maxLength)],
+    ['jammi.labels', JSON.stringify(r.info.labels)],
+    ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
+  ]);
+  const schema = new Schema(fields, metadata);
+  const children = columns.map(([, type, , values]) => vectorFromArray(values as never, type).data[0]);
+  const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
+  return new Table(schema, new RecordBatch(schema, data));
+}
+
+export interface EvaluateOptions {
+  /** A table from `infer`. */
+  results: Table;
+  /** The source (by name) or table holding the gold labels. */
+  gold: string | Table;
+  labelColumn: string;
+  /** Gold column matching `_row_id`; by default the row number, as `infer` numbers rows without a key. */
+  key?: string;
+}
+
+export interface Evaluation extends Metrics {
+  /** Result rows with `_status "error"`: not scored, reported apart. */
+  errors: number;
+  /** Result rows with no gold row (or a null gold label) for their key. */
+  unmatched: number;
+}
+
+export async function runEvaluate(getSource: (name: string) => Promise<Table>, o: EvaluateOptions): Promise<Evaluation> {
+  const goldName = typeof o.gold === 'string' ? o.gold : 'gold';
+  const gold = typeof o.gold === 'string' ? await getSource(o.gold) : o.gold;
+  checkColumns(gold, goldName, [o.labelColumn], 'label column');
+  if (o.key !== undefined) checkColumns(gold, goldName, [o.key], 'key column');
+  for (const c of ['_row_id', '_status', 'label']) {
+    if (!o.results.getChild(c)) throw new JammiError(`The results have no "${c}" column; pass a table from infer.`);
+  }
+  const goldLabels = new Map<string, string>();
+  const goldKey = o.key !== undefined ? gold.getChild(o.key)! : undefined;
+  const goldLabel = gold.getChild(o.labelColumn)!;
+  for (let r = 0; r < gold.numRows; r++) {
+    const label = goldLabel.get(r);
+    if (label === null || label === undefined || cellText(label) === '') continue;
+    goldLabels.set(goldKey ? cellText(goldKey.get(r)) : String(r), cellText(label));
+  }
+  const ids = o.results.getChild('_row_id')!;
+  const status = o.results.getChild('_status')!;
+  const predicted = o.results.getChild('label')!;
+  const pairs: { gold: string; predicted: string }[] = [];
+  let errors = 0;
+  let unmatched = 0;
+  for (let r = 0; r < o.results.numRows; r++) {
+    if (status.get(r) !== 'ok') {
+      errors++;
+      continue;
+    }
+    const g = goldLabels.get(cellText(ids.get(r)));
+    if (g === undefined) unmatched++;
+    else pairs.push({ gold: g, predicted: cellText(predicted.get(r)) });
+  }
+  return { ...classificationMetrics(pairs), errors, unmatched };
+}
