@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, tidy } from '../grad';
+import { loadClassifier, loadEncoder, maskedMean, toTokenBatch } from './index';
+
+const MODELS = path.resolve(__dirname, '../../../shared/models');
+
+interface Reference {
+  input_ids: number[][];
+  attention_mask: number[][];
+  logits?: number[][];
+  last_hidden_state_cls?: number[][];
+  mean_pooled?: number[][];
+}
+
+function files(name: string) {
+  const dir = path.join(MODELS, name);
+  return {
+    config: JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>,
+    weights: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))),
+    ref: JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference,
+  };
+}
+
+function maxAbsDiff(got: ArrayLike<number>, want: number[][]): number {
+  const flat = want.flat();
+  expect(got.length).toBe(flat.length);
+  let m = 0;
+  for (let i = 0; i < flat.length; i++) m = Math.max(m, Math.abs(got[i] - flat[i]));
+  return m;
+}
+
+const backend = new CpuBackend('f32');
+
+describe('encoders vs PyTorch reference logits', () => {
+  it.each(['bert-tiny-sentiment', 'distilbert-tiny-emotion', 'roberta-tiny-spam', 'modernbert-tiny-cls', 'modernbert-tiny-mean'])('%s', (name) => {
+    const { config, weights, ref } = files(name);
+    const model = loadClassifier({ config, weights }, backend);
+    const live = backend.liveBuffers();
+    const logits = tidy(() => Float32Array.from(model.forward(ref.input_ids, ref.attention_mask).dataSync()));
+    expect(backend.liveBuffers()).toBe(live);
+    const err = maxAbsDiff(logits, ref.logits as number[][]);
+    console.log(`${name}: max |logit − reference| = ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it('bert-tiny-embed: CLS hidden state and mean pooling', () => {
+    const { config, weights, ref } = files('bert-tiny-embed');
+    const model = loadEncoder({ config, weights }, backend);
+    tidy(() => {
+      const t = toTokenBatch(ref.input_ids, ref.attention_mask);
+      const h = model.encode(t);
+      const [b, s, d] = h.shape;
+      const all = h.dataSync();
+      const cls = new Float32Array(b * d);
+      for (let i = 0; i < b; i++) cls.set(all.subarray(i * s * d, i * s * d + d), i * d);
+      const e1 = maxAbsDiff(cls, ref.last_hidden_state_cls as number[][]);
+      const e2 = maxAbsDiff(maskedMean(h, t).dataSync(), ref.mean_pooled as number[][]);
+      console.log(`bert-tiny-embed: max err cls ${e1.toExponential(2)}, mean ${e2.toExponential(2)}`);
+      expect(e1).toBeLessThan(1e-4);
+      expect(e2).toBeLessThan(1e-4);
+    });
+    model.dispose();
+  });
+});
