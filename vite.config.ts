@@ -16,5 +16,10 @@ export default defineConfig({
   // ORT ships its own wasm/mjs loaders; pre-bundling them breaks the `?url` asset imports.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    // lab.html exposes the engine to browser tests and benchmarks; index.html is the app.
+    rolldownOptions: { input: { app: 'index.html', lab: 'lab.html' } },
+  },
 });
