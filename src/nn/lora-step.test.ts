@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AdamW, CpuBackend, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
+import { loadClassifier, writeSafetensors, type F32Entry } from './index';
+
+const MODEL = path.resolve(__dirname, '../../../shared/models/bert-tiny-sentiment');
+const SCRIPT = path.resolve(__dirname, 'testdata/lora_step.py');
+const PYTHON = process.env.JAMMI_TORCH_PYTHON ?? '/usr/bin/python3'; // override only to test the skip path
+const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+const hasTorch = torchCheck.status === 0;
+if (!hasTorch) console.warn(`lora-step.test: skipping the PyTorch comparison: "${PYTHON} -c 'import torch'" failed (${(torchCheck.stderr || String(torchCheck.error)).trim().split('\n').pop()})`);
+
+interface TorchStep {
+  loss: number;
+  norm: number;
+  grads: Record<string, number[]>;
+  updated: Record<string, number[]>;
+}
+
+describe('one LoRA training step vs PyTorch (bert-tiny-sentiment, query/value, r = 4)', () => {
+  it.skipIf(!hasTorch)('loss, every trainable gradient and the AdamW update agree', () => {
+    const ref = JSON.parse(readFileSync(path.join(MODEL, 'reference.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
+    const config = JSON.parse(readFileSync(path.join(MODEL, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const backend = new CpuBackend('f32');
+    const model = loadClassifier({ config, weights: new Uint8Array(readFileSync(path.join(MODEL, 'model.safetensors'))) }, backend);
+    const r = 4;
+    const alpha = 8;
+    const lora = model.addLora(['query', 'value'], { r, alpha, seed: 7 });
+    expect(lora.length).toBe(8); // 2 layers × (query, value) × (A, B)
+    // B starts at 0 in PEFT, which would make every lora_A gradient 0: give B random values so the check bites.
+    const adapter: Record<string, F32Entry> = {};
+    for (const t of lora) {
+      const name = t.name as string;
+      if (name.endsWith('lora_B.weight')) {
+        const init = Tensor.fromData(backend, Rng.forKey(11, name).fillNormal(new Float32Array(t.size), 0.3), t.shape);
+        t.assign(init);
+        init.dispose();
+      }
+      adapter[name] = { shape: t.shape, data: Float32Array.from(t.dataSync()) };
+    }
+    const cls = [model.params.get('classifier.weight') as Tensor, model.params.get('classifier.bias') as Tensor];
+    for (const p of cls) p.requiresGrad = true;
+    const trainable = [...lora, ...cls];
+    const labels = ref.input_ids.map((_, i) => (i * 7) % 2);
+    const req = { input_ids: ref.input_ids, attention_mask: ref.attention_mask, labels, targets: ['query', 'value'], r, alpha, lr: 1e-3, weight_decay: 0.01, max_grad_norm: 0.5 };
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lora-step-'));
+    let torch: TorchStep;
+    try {
+      writeFileSync(path.join(dir, 'adapter.safetensors'), writeSafetensors(adapter));
+      writeFileSync(path.join(dir, 'req.json'), JSON.stringify(req));
+      const run = spawnSync(PYTHON, [SCRIPT, MODEL, path.join(dir, 'adapter.safetensors'), path.join(dir, 'req.json'), path.join(dir, 'out.json')], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.status, run.stderr).toBe(0);
+      torch = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8')) as TorchStep;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const live = backend.liveBuffers();
+    const opt = new AdamW(trainable, { lr: req.lr, weightDecay: req.weight_decay });
+    const loss = tidy(() => {
+      const l = crossEntropy(model.forward(ref.input_ids, ref.attention_mask), labels);
+      backward(l);
+      return l.dataSync()[0];
+    });
+    expect(Math.abs(loss - torch.loss)).toBeLessThan(1e-5);
+    let worst = 0;
+    for (const p of trainable) {
+      const want = torch.grads[p.name as string];
+      expect(want, p.name).toBeDefined();
+      const got = (p.grad as Tensor).dataSync();
+      let m = 0;
+      for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+      expect(m, p.name).toBeLessThan(1e-4);
+      expect(Math.max(...want.map(Math.abs)), `${p.name} gradient is not trivially zero`).toBeGreaterThan(1e-4);
+      worst = Math.max(worst, m);
+    }
+    const n = clipGradNorm(trainable, req.max_grad_norm);
+    const gotNorm = n.dataSync()[0];
+    n.dispose();
+    expect(Math.abs(gotNorm - torch.norm)).toBeLessThan(1e-5);
+    opt.update();
+    zeroGrad(trainable);
+    let worstUpdate = 0;
+    for (const p of trainable) {
+      const want = torch.updated[p.name as string];
+      const got = p.dataSync();
+      for (let i = 0; i < want.length; i++) worstUpdate = Math.max(worstUpdate, Math.abs(got[i] - want[i]));
+    }
+    console.log(`LoRA step: |loss − torch| = ${Math.abs(loss - torch.loss).toExponential(2)}, max |grad − torch| = ${worst.toExponential(2)}, |norm − torch| = ${Math.abs(gotNorm - torch.norm).toExponential(2)}, max |param after AdamW − torch| = ${worstUpdate.toExponential(2)}`);
+    expect(worstUpdate).toBeLessThan(1e-6);
+    expect(backend.liveBuffers()).toBe(live + 2 * trainable.length); // only AdamW's m and v
+    opt.dispose();
+    model.dispose();
+    expect(backend.liveBuffers()).toBe(0);
+  });
+});
