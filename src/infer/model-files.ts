@@ -1,0 +1,99 @@
+/**
+ * Where a model's files come from: the models directory served with the app (`/models/<id>/resolve/main/<file>`),
+ * a Hub-layout host (default huggingface.co) with every file kept in Cache Storage so the next visit works offline,
+ * or a folder the user picked (its files are read in place and never leave the machine).
+ */
+
+export const DEFAULT_HUB_HOST = 'https://huggingface.co';
+export const MODEL_CACHE_NAME = 'jammi-models-v1';
+
+/** A model folder the user picked or dropped: paths relative to the folder root (`config.json`, `onnx/model.onnx`). */
+export interface LocalModel {
+  name: string;
+  files: Record<string, Blob>;
+}
+
+export type ModelRef =
+  | { kind: 'served'; id: string }
+  | { kind: 'hub'; id: string; host: string; revision: string }
+  | { kind: 'local'; model: LocalModel };
+
+export function modelName(ref: ModelRef): string {
+  return ref.kind === 'local' ? ref.model.name : ref.id;
+}
+
+/** Why a file could not be read: `missing` (404 or not in the folder) or `unreadable` (anything else). */
+export class ModelFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: 'missing' | 'unreadable',
+    detail: string,
+  ) {
+    super(`${file} is ${reason}: ${detail}`);
+    this.name = 'ModelFileError';
+  }
+}
+
+function fileUrl(ref: ModelRef, file: string): string {
+  const path = file.split('/').map(encodeURIComponent).join('/');
+  if (ref.kind === 'served') return new URL(`/models/${encodeURIComponent(ref.id)}/resolve/main/${path}`, self.location.origin).href;
+  if (ref.kind === 'hub') return `${ref.host.replace(/\/+$/, '')}/${ref.id}/resolve/${encodeURIComponent(ref.revision)}/${path}`;
+  throw new Error('A local model has no URL.');
+}
+
+async function fetchOk(url: string, file: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: 'no-store' });
+  } catch (e) {
+    throw new ModelFileError(file, 'unreadable', `could not fetch ${url} (${(e as Error).message || 'network error'})`);
+  }
+  if (res.status === 404) throw new ModelFileError(file, 'missing', `${url} answered 404`);
+  if (!res.ok) throw new ModelFileError(file, 'unreadable', `${url} answered ${res.status}`);
+  return res;
+}
+
+/** Reads one file of a model. Hub files come from Cache Storage when present, else from the host (then cached). */
+export async function readModelFile(ref: ModelRef, file: string): Promise<ArrayBuffer> {
+  if (ref.kind === 'local') {
+    const blob = ref.model.files[file];
+    if (!blob) throw new ModelFileError(file, 'missing', `not in the folder "${ref.model.name}"`);
+    try {
+      return await blob.arrayBuffer();
+    } catch (e) {
+      throw new ModelFileError(file, 'unreadable', (e as Error).message);
+    }
+  }
+  const url = fileUrl(ref, file);
+  if (ref.kind === 'served') return (await fetchOk(url, file)).arrayBuffer();
+  const cache = typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
+  const hit = await cache?.match(url);
+  if (hit) return hit.arrayBuffer();
+  const res = await fetchOk(url, file);
+  const bytes = await res.arrayBuffer();
+  await cache
+    ?.put(url, new Response(bytes, { headers: { 'Content-Type': res.headers.get('Content-Type') ?? 'application/octet-stream' } }))
+    .catch((e) => console.warn(`jammi: could not cache ${url}`, e));
+  return bytes;
+}
+
+export async function readModelJson<T>(ref: ModelRef, file: string): Promise<T> {
+  const bytes = await readModelFile(ref, file);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (e) {
+    throw new ModelFileError(file, 'unreadable', `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Names of the models served with the app (`JAMMI_MODELS_DIR`); empty when none are. */
+export async function listServedModels(): Promise<string[]> {
+  try {
+    const res = await fetch('/models/index.json', { cache: 'no-store' });
+    if (!res.ok) return [];
+    const body = (await res.json()) as { models?: unknown };
+    return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    return [];
+  }
+}

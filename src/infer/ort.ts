@@ -1,0 +1,107 @@
+/**
+ * The one module that imports ONNX Runtime Web. The `webgpu` entry (the one transformers.js imports too, so there
+ * is one runtime) has both the native WebGPU execution provider and WASM. Its wasm and loader come from our own
+ * build (`?url` assets), never a CDN.
+ *
+ * NOTE: the JSEP build (the package's default entry) computes RoBERTa's position ids wrongly on WebGPU
+ * (every row comes out ~"spam" on roberta-tiny-spam); the `webgpu` entry's EP matches PyTorch to ~1e-6.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+
+export type ExecutionBackend = 'webgpu' | 'wasm';
+
+let configured = false;
+
+/** Runs before the first session, i.e. after transformers.js' import has pointed `wasmPaths` at its CDN. */
+function configure(): void {
+  if (configured) return;
+  configured = true;
+  ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href, mjs: new URL(ortMjsUrl, self.location.href).href };
+  // WASM threads need SharedArrayBuffer, i.e. a cross-origin isolated page (COOP/COEP headers).
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.proxy = false; // we already run in a worker
+  ort.env.logLevel = 'error';
+}
+
+/** True when this browser can give WebGPU an adapter (SwiftShader counts). */
+export async function hasWebGpu(): Promise<boolean> {
+  try {
+    return !!(await navigator.gpu?.requestAdapter());
+  } catch {
+    return false;
+  }
+}
+
+/** An ORT session whose runs are chained (ORT web sessions must not run concurrently). */
+export class OrtSession {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: ExecutionBackend,
+  ) {}
+
+  static async create(model: Uint8Array, backend: ExecutionBackend): Promise<OrtSession> {
+    configure();
+    // NOTE: exactly one execution provider: a forced backend must fail rather than fall back silently.
+    const session = await ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+    return new OrtSession(session, backend);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /**
+   * Runs the model on int64 `[batch, seq]` inputs and returns the named output as float32 plus its dims.
+   * Inputs the session does not declare are left out.
+   */
+  run(inputs: Record<string, BigInt64Array>, batch: number, seq: number, output: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    const next = this.chain.then(async () => {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const name of this.session.inputNames) feeds[name] = new ort.Tensor('int64', inputs[name], [batch, seq]);
+      const results = await this.session.run(feeds, [output]);
+      const out = results[output];
+      try {
+        const raw = await out.getData();
+        const data =
+          out.type === 'float16' && raw instanceof Uint16Array ? halfToFloat(raw) : Float32Array.from(raw as ArrayLike<number>);
+        return { data, dims: out.dims };
+      } finally {
+        out.dispose();
+      }
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async release(): Promise<void> {
+    await this.chain;
+    await this.session.release();
+  }
+}
+
+/** Whether an ORT error is the GPU running out of memory (then the caller halves the batch). */
+export function isOutOfMemory(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  return /out of memory|\boom\b|failed to allocate|allocation failed|GPUOutOfMemory|bad_alloc/i.test(message);
+}
+
+/** IEEE 754 half (as raw bits) → float32, for fp16 models whose logits come back as Uint16Array. */
+export function halfToFloat(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Tokenization with transformers.js' tokenizer (from the model's `tokenizer.json` + `tokenizer_config.json`),
+ * without its truncation (which drops the final `[SEP]`): we truncate ourselves, keeping the special tokens.
+ */
+import { env, PreTrainedTokenizer } from '@huggingface/transformers';
+import { specialsPrefixLength, truncateKeepingSpecials } from './truncate';
+
+// transformers.js must never reach the Hub or a CDN on its own: we fetch every file ourselves.
+env.allowRemoteModels = false;
+env.allowLocalModels = false;
+env.useBrowserCache = false;
+// Importing transformers.js points ONNX Runtime's `wasmPaths` at a CDN: `./ort` points them back at our own
+// assets before it creates any session.
+
+export interface Encoded {
+  ids: number[];
+}
+
+export class TextTokenizer {
+  private readonly prefix: number;
+  private readonly suffix: number;
+
+  constructor(
+    tokenizerJson: object,
+    tokenizerConfig: object,
+    private readonly maxLength: number,
+  ) {
+    const tok = new PreTrainedTokenizer(tokenizerJson, tokenizerConfig);
+    this.tok = tok;
+    // Where the template puts its special tokens, read off one probe text.
+    const probe = 'hello world';
+    const full = tok.encode(probe);
+    const content = tok.encode(probe, { add_special_tokens: false });
+    this.prefix = specialsPrefixLength(full, content);
+    this.suffix = full.length - content.length - this.prefix;
+    this.padId = tok.pad_token_id ?? 0;
+    this.vocabSize = tok.get_vocab().size;
+  }
+
+  private readonly tok: PreTrainedTokenizer;
+  /** The id padding uses (masked out by `attention_mask`). */
+  readonly padId: number;
+  readonly vocabSize: number;
+
+  /** Token ids of one text, special tokens included, truncated to the model's maximum length. */
+  encode(text: string): number[] {
+    return truncateKeepingSpecials(this.tok.encode(text), this.prefix, this.suffix, this.maxLength);
+  }
+}
+
+/**
+ * Pads token id rows to the longest (dynamic padding) as int64 `input_ids`, `attention_mask` and all-zero
+ * `token_type_ids`, row-major `[rows, seq]`.
+ */
+export function padBatch(rows: readonly number[][], padId: number): { seq: number; inputs: Record<string, BigInt64Array> } {
+  const seq = Math.max(1, ...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * seq).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows.length * seq);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < r.length; j++) {
+      inputIds[i * seq + j] = BigInt(r[j]);
+      mask[i * seq + j] = 1n;
+    }
+  });
+  return { seq, inputs: { input_ids: inputIds, attention_mask: mask, token_type_ids: new BigInt64Array(rows.length * seq) } };
+}

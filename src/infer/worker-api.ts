@@ -1,0 +1,55 @@
+/**
+ * What the inference worker exposes (plain async functions; Comlink carries them). Loaded models stay warm
+ * between calls, keyed by what was asked for; the least recently used is released beyond two.
+ */
+import { Classifier, type LoadOptions, type ModelInfo } from './classifier';
+import type { RowPrediction } from './head';
+import { listServedModels } from './model-files';
+
+const KEEP = 2;
+const loaded = new Map<string, Promise<Classifier>>();
+
+function keyOf(o: LoadOptions): string {
+  const ref =
+    o.ref.kind === 'local'
+      ? { kind: 'local', name: o.ref.model.name, files: Object.entries(o.ref.model.files).map(([p, b]) => [p, b.size]) }
+      : o.ref;
+  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null]);
+}
+
+async function classifier(key: string): Promise<Classifier> {
+  const c = loaded.get(key);
+  if (!c) throw new Error('The model is no longer loaded; run again.');
+  return c;
+}
+
+export const inferApi = {
+  /** Loads (or reuses) a model; returns the key for `classify` and what was loaded. */
+  async load(options: LoadOptions): Promise<{ key: string; info: ModelInfo }> {
+    const key = keyOf(options);
+    let c = loaded.get(key);
+    if (!c) {
+      c = Classifier.load(options);
+      loaded.set(key, c);
+      c.catch(() => loaded.delete(key));
+    } else {
+      loaded.delete(key); // re-insert: most recently used last
+      loaded.set(key, c);
+    }
+    const info = (await c).info;
+    while (loaded.size > KEEP) {
+      const [oldKey, old] = loaded.entries().next().value!;
+      loaded.delete(oldKey);
+      void old.then((m) => m.release()).catch(() => undefined);
+    }
+    return { key, info };
+  },
+
+  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+    return (await classifier(key)).classify(texts);
+  },
+
+  listServedModels,
+};
+
+export type InferApi = typeof inferApi;
