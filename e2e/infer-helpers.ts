@@ -85,7 +85,7 @@ export const expectedSchema = [
  * Checks a result against reference.json row by row: labels equal, every probability within `tol`, keys in
  * class-index order, the empty text an error row. Returns the largest probability error seen.
  */
-export function checkAgainstReference(result: ResultDump, model: string, source: string, tol = 1e-4): number {
+export function checkAgainstReference(result: ResultDump, model: string, source: string, tol = 1e-4, modelName = model): number {
   const ref = reference(model);
   const labels = id2label(model);
   const c = result.columns;
@@ -96,7 +96,7 @@ export function checkAgainstReference(result: ResultDump, model: string, source:
   if (c._row_id.length !== ref.texts.length) throw new Error(`${model}: ${c._row_id.length} result rows, expected ${ref.texts.length}`);
   for (let i = 0; i < ref.texts.length; i++) {
     if (c._row_id[i] !== String(i)) fail(i, `_row_id ${c._row_id[i]}`);
-    if (c._source[i] !== source || c._model[i] !== model) fail(i, `_source/_model ${c._source[i]}/${c._model[i]}`);
+    if (c._source[i] !== source || c._model[i] !== modelName) fail(i, `_source/_model ${c._source[i]}/${c._model[i]}`);
     if (ref.texts[i].trim() === '') {
       if (c._status[i] !== 'error' || c._error[i] !== 'Empty or null text input') fail(i, `expected an error row, got ${c._status[i]} ${c._error[i]}`);
       if (c.label[i] !== null || c.confidence[i] !== null || c.all_scores_json[i] !== null) fail(i, 'error row has a label');
