@@ -81,6 +81,25 @@ describe('forward values', () => {
     const r = new g.Rng(1234567n);
     expect(r.nextU64()).toBe(6457827717110365317n);
     expect(r.nextU64()).toBe(3203168211198807973n);
+    // Against a BigInt restatement, over seeds that exercise every carry.
+    const M = (1n << 64n) - 1n;
+    const mix = (z: bigint) => {
+      z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+      z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+      return z ^ (z >> 31n);
+    };
+    for (const seed of [0n, 1n, 0xffffffffn, 0xffffffffffffffffn, 0x8000000080000000n, 123456789012345n]) {
+      const fast = new g.Rng(seed);
+      let s = seed;
+      for (let i = 0; i < 50; i++) {
+        s = (s + 0x9e3779b97f4a7c15n) & M;
+        expect(fast.nextU64()).toBe(mix(s));
+      }
+    }
+    let h = 0xcbf29ce484222325n;
+    for (const ch of 'w.lora_A') h = ((h ^ BigInt(ch.charCodeAt(0))) * 0x100000001b3n) & M;
+    const keyed = new g.Rng(mix(7n ^ h)).nextU64();
+    expect(g.Rng.forKey(7, 'w.lora_A').nextU64()).toBe(keyed);
     const a = g.Rng.forKey(42, 'layer.0.lora_A').uniform();
     g.Rng.forKey(42, 'other');
     expect(g.Rng.forKey(42, 'layer.0.lora_A').uniform()).toBe(a);

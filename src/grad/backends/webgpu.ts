@@ -1,0 +1,364 @@
+/**
+ * The WebGPU backend: the same primitives as the CPU backend, as WGSL compute kernels (`kernels/*.wgsl`) over
+ * float32 storage buffers. It is tested against the CPU backend in Chromium (`e2e/grad-webgpu.spec.ts`).
+ *
+ * - Every primitive submits its own command buffer; nothing is read back unless `read()` is called.
+ * - Freed buffers go to a pool by size class (`webgpu/pool.ts`) and are reused by later primitives.
+ * - Small per-call parameters (sizes, shapes, strides) travel in pooled storage buffers written with writeBuffer.
+ * - After the device is lost every call throws "The GPU device was lost: …" (and a pending read rejects).
+ */
+import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../backend';
+import { BufferPool } from './webgpu/pool';
+import { Kernels, grid, type KernelKey } from './webgpu/kernels';
+
+class GpuBuffer implements DeviceBuffer {
+  constructor(
+    readonly size: number,
+    public gpu: GPUBuffer | null,
+  ) {}
+}
+
+const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, tanh: 3, erf: 4, sqrt: 5, recip: 6, relu: 7, step: 8, sigmoid: 9, square: 10 };
+const AFFINE = 11;
+const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, eq: 4 };
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1 };
+/** Matmul tiles are 64×64 (see matmul.wgsl). */
+const TILE = 64;
+
+export interface WebGpuOptions {
+  /** Cap on workgroups per grid dimension (default: the device limit). Tests lower it to exercise 2-D grids. */
+  dispatchLimit?: number;
+  powerPreference?: GPUPowerPreference;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  /** Uncaptured WebGPU errors (validation, out of memory), newest last; a correct run leaves this empty. */
+  readonly errors: string[] = [];
+  /** Resolves with the reason once the device is lost (e.g. after `device.destroy()`). */
+  readonly lost: Promise<string>;
+  private lostReason: string | null = null;
+  private live = 0;
+  private readonly pool: BufferPool;
+  private readonly kernels: Kernels;
+  /** Invocations per workgroup of the 1-D kernels: 256, or less where the device allows less. */
+  private readonly wg: number;
+  private readonly maxGroups: number;
+  private readonly maxBinding: number;
+
+  /** @param device the device (public for tests: `device.destroy()` simulates a lost GPU) */
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapterInfo: GPUAdapterInfo | null = null,
+    options: WebGpuOptions = {},
+  ) {
+    const lim = device.limits;
+    this.wg = 2 ** Math.floor(Math.log2(Math.min(256, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX)));
+    this.maxGroups = Math.min(lim.maxComputeWorkgroupsPerDimension, options.dispatchLimit ?? Infinity);
+    this.maxBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    this.kernels = new Kernels(device);
+    this.lost = device.lost.then((info) => {
+      this.lostReason = `${info.reason}${info.message ? ` (${info.message})` : ''}`;
+      return this.lostReason;
+    });
+    device.addEventListener('uncapturederror', (e) => {
+      const msg = (e as GPUUncapturedErrorEvent).error.message;
+      if (this.errors.length < 50) this.errors.push(msg);
+      console.error(`WebGpuBackend: ${msg}`);
+    });
+  }
+
+  /** Whether the device behind this backend is SwiftShader (CPU emulation), e.g. in headless test browsers. */
+  get isSoftware(): boolean {
+    const i = this.adapterInfo;
+    return i !== null && /swiftshader|llvmpipe|software/i.test(`${i.vendor} ${i.architecture} ${i.description} ${i.device}`);
+  }
+
+  // ---- buffers --------------------------------------------------------------------------------------------
+
+  private check(): void {
+    if (this.lostReason !== null) throw new Error(`The GPU device was lost: ${this.lostReason}`);
+  }
+
+  private gpu(b: DeviceBuffer): GPUBuffer {
+    const g = (b as GpuBuffer).gpu;
+    if (g === undefined) throw new Error('WebGpuBackend: not a buffer of this backend');
+    if (g === null) throw new Error('WebGpuBackend: buffer used after dispose');
+    return g;
+  }
+
+  /** A new, uninitialised output buffer of `size` floats (counted live). */
+  private alloc(size: number): GpuBuffer {
+    this.check();
+    if (!Number.isInteger(size) || size < 0) throw new Error(`WebGpuBackend: bad buffer size ${size}`);
+    if (size * 4 > this.maxBinding)
+      throw new Error(`WebGpuBackend: a buffer of ${size} floats (${(size / 2 ** 18).toFixed(1)} MiB) exceeds this device's storage binding limit of ${(this.maxBinding / 2 ** 20).toFixed(0)} MiB`);
+    this.live++;
+    return new GpuBuffer(size, this.pool.acquire(size * 4));
+  }
+
+  /** A pooled scratch buffer holding `data` (parameters, indices); give it back with `this.pool.release`. */
+  private scratch(data: Uint32Array | Int32Array): GPUBuffer {
+    const g = this.pool.acquire(data.byteLength);
+    if (data.byteLength > 0) this.device.queue.writeBuffer(g, 0, unshared(data));
+    return g;
+  }
+
+  /** Run one kernel with scratch buffers that are released once it is submitted. */
+  private run(key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number], scratch: GPUBuffer[]): void {
+    try {
+      this.kernels.dispatch(key, bindings, groups);
+    } finally {
+      for (const s of scratch) this.pool.release(s);
+    }
+  }
+
+  /** A 1-D grid of workgroups of `this.wg` invocations covering `n` elements. */
+  private grid1(n: number): [number, number, number] {
+    return grid(Math.ceil(n / this.wg), this.maxGroups);
+  }
+
+  fill(size: number, value: number): DeviceBuffer {
+    const out = this.alloc(size);
+    if (size === 0) return out;
+    if (value === 0) {
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(out.gpu!, 0, size * 4);
+      this.device.queue.submit([enc.finish()]);
+      return out;
+    }
+    const p = new Uint32Array([size, 0, 0, 0]);
+    new Float32Array(p.buffer)[2] = value;
+    const ps = this.scratch(p);
+    this.run({ file: 'strided', entry: 'fill', constants: { WG: this.wg } }, [ps, undefined, out.gpu!], this.grid1(size), [ps]);
+    return out;
+  }
+
+  upload(data: Float32Array | Float64Array): DeviceBuffer {
+    const out = this.alloc(data.length);
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (f32.length > 0) this.device.queue.writeBuffer(out.gpu!, 0, unshared(f32));
+    return out;
+  }
+
+  async read(buf: DeviceBuffer): Promise<Float32Array> {
+    this.check();
+    const src = this.gpu(buf);
+    const bytes = buf.size * 4;
+    if (bytes === 0) return new Float32Array(0);
+    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = this.device.createCommandEncoder();
+      enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+      this.device.queue.submit([enc.finish()]);
+      // NOTE: race with device loss: a mapAsync on a device that is going away must not leave us waiting forever.
+      await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
+      this.check();
+      return new Float32Array(staging.getMappedRange().slice(0));
+    } catch (e) {
+      this.check();
+      throw e;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  dispose(buf: DeviceBuffer): void {
+    const b = buf as GpuBuffer;
+    if (b.gpu === null) return;
+    // After device loss the buffer is gone anyway; disposing must still work so that cleanup code does not throw.
+    if (this.lostReason === null) this.pool.release(b.gpu);
+    b.gpu = null;
+    this.live--;
+  }
+
+  liveBuffers(): number {
+    return this.live;
+  }
+
+  /** Buffers (and bytes) held by the pool for reuse; not counted in liveBuffers. */
+  poolStats(): { buffers: number; bytes: number; created: number } {
+    return this.pool.stats();
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------------------------
+
+  private map(op: number, x: DeviceBuffer, scale: number, shift: number): DeviceBuffer {
+    const xg = this.gpu(x);
+    const out = this.alloc(x.size);
+    const p = new Uint32Array([x.size, 0, 0, 0]);
+    const f = new Float32Array(p.buffer);
+    f[1] = scale;
+    f[2] = shift;
+    const ps = this.scratch(p);
+    this.run({ file: 'unary', entry: 'main', constants: { WG: this.wg, OP: op } }, [ps, xg, out.gpu!], this.grid1(x.size), [ps]);
+    return out;
+  }
+
+  unary(op: UnaryOp, x: DeviceBuffer): DeviceBuffer {
+    const code = UNARY[op];
+    if (code === undefined) throw new Error(`unknown unary op ${String(op)}`);
+    return this.map(code, x, 1, 0);
+  }
+
+  affine(x: DeviceBuffer, scale: number, shift: number): DeviceBuffer {
+    return this.map(AFFINE, x, scale, shift);
+  }
+
+  binary(op: BinaryOp, a: View, b: View, shape: readonly number[]): DeviceBuffer {
+    const code = BINARY[op];
+    if (code === undefined) throw new Error(`unknown binary op ${String(op)}`);
+    const ag = this.gpu(a.buf);
+    const bg = this.gpu(b.buf);
+    const size = sizeOf(shape);
+    checkView('binary', a, shape);
+    checkView('binary', b, shape);
+    const out = this.alloc(size);
+    const r = shape.length;
+    const info = new Uint32Array(4 + 3 * r);
+    info.set([size, r, a.offset, b.offset]);
+    info.set(shape, 4);
+    info.set(a.strides.slice(0, r), 4 + r);
+    info.set(b.strides.slice(0, r), 4 + 2 * r);
+    const ps = this.scratch(info);
+    this.run({ file: 'binary', entry: 'main', constants: { WG: this.wg, OP: code } }, [ps, ag, bg, out.gpu!], this.grid1(size), [ps]);
+    return out;
+  }
+
+  // ---- reductions -----------------------------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: DeviceBuffer, outer: number, n: number, inner: number): DeviceBuffer {
+    const xg = this.gpu(x);
+    if (outer * n * inner > x.size) throw new Error(`reduce: [${outer}, ${n}, ${inner}] over a buffer of ${x.size}`);
+    const outputs = outer * inner;
+    const out = this.alloc(outputs);
+    const ps = this.scratch(new Uint32Array([outer, n, inner, 0]));
+    // NOTE: long axes with few outputs (a full sum, a softmax row) get a workgroup each; otherwise one
+    // invocation per output keeps every invocation busy.
+    const wide = n >= 64 && outputs < 4096;
+    const key: KernelKey = { file: 'reduce', entry: wide ? 'reduce_wide' : 'reduce_narrow', constants: { WG: this.wg, OP: REDUCE[op] } };
+    this.run(key, [ps, xg, out.gpu!], wide ? grid(outputs, this.maxGroups) : this.grid1(outputs), [ps]);
+    return out;
+  }
+
+  // ---- movement -------------------------------------------------------------------------------------------
+
+  private strided(entry: 'copy_view' | 'write_view', view: View, shape: readonly number[], src: GPUBuffer, dst: GPUBuffer): void {
+    const r = shape.length;
+    const size = sizeOf(shape);
+    const info = new Uint32Array(4 + 2 * r);
+    info.set([size, r, view.offset, 0]);
+    info.set(shape, 4);
+    info.set(view.strides.slice(0, r), 4 + r);
+    const ps = this.scratch(info);
+    this.run({ file: 'strided', entry, constants: { WG: this.wg } }, [ps, src, dst], this.grid1(size), [ps]);
+  }
+
+  copy(src: View, shape: readonly number[]): DeviceBuffer {
+    const sg = this.gpu(src.buf);
+    checkView('copy', src, shape);
+    const out = this.alloc(sizeOf(shape));
+    this.strided('copy_view', src, shape, sg, out.gpu!);
+    return out;
+  }
+
+  writeInto(dst: View, shape: readonly number[], src: DeviceBuffer): void {
+    this.check();
+    const dg = this.gpu(dst.buf);
+    const sg = this.gpu(src);
+    checkView('writeInto', dst, shape);
+    if (src.size < sizeOf(shape)) throw new Error(`writeInto: source of ${src.size} for shape [${shape}]`);
+    this.strided('write_view', dst, shape, sg, dg);
+  }
+
+  matmul(a: DeviceBuffer, b: DeviceBuffer, d: MatmulDesc): DeviceBuffer {
+    const ag = this.gpu(a);
+    const bg = this.gpu(b);
+    const { batch, m, n, k } = d;
+    if (batch > 0 && ((batch - 1) * d.aBatchStride + m * k > a.size || (batch - 1) * d.bBatchStride + k * n > b.size))
+      throw new Error(`matmul: operands of ${a.size} and ${b.size} are too small for ${JSON.stringify(d)}`);
+    const out = this.alloc(batch * m * n);
+    if (batch * m * n === 0) return out;
+    if (k === 0) {
+      // NOTE: an empty inner axis gives zeros; the kernel would leave the (pooled, dirty) buffer as it was.
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(out.gpu!, 0, batch * m * n * 4);
+      this.device.queue.submit([enc.finish()]);
+      return out;
+    }
+    const gx = Math.ceil(n / TILE);
+    const gy = Math.ceil(m / TILE);
+    const tileLimit = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (gx > tileLimit || gy > tileLimit) throw new Error(`matmul: ${m}×${n} output is too large for one dispatch`);
+    // The batch goes on the z axis, in chunks when it exceeds the per-dimension limit.
+    for (let base = 0; base < batch; base += this.maxGroups) {
+      const chunk = Math.min(this.maxGroups, batch - base);
+      const ps = this.scratch(new Uint32Array([m, n, k, d.transA ? 1 : 0, d.transB ? 1 : 0, d.aBatchStride, d.bBatchStride, base]));
+      this.run({ file: 'matmul', entry: 'main' }, [ps, ag, bg, out.gpu!], [gx, gy, chunk], [ps]);
+    }
+    return out;
+  }
+
+  gather(table: DeviceBuffer, rowSize: number, idx: Int32Array): DeviceBuffer {
+    const tg = this.gpu(table);
+    const rows = rowSize === 0 ? 0 : table.size / rowSize;
+    for (const r of idx) if (r < 0 || r >= rows) throw new Error(`gather: index ${r} out of range [0, ${rows})`);
+    const out = this.alloc(idx.length * rowSize);
+    if (out.size === 0) return out;
+    const ps = this.scratch(new Uint32Array([out.size, rowSize]));
+    const is = this.scratch(idx);
+    this.run({ file: 'gather', entry: 'gather', constants: { WG: this.wg } }, [ps, tg, is, out.gpu!], this.grid1(out.size), [ps, is]);
+    return out;
+  }
+
+  scatterAdd(src: DeviceBuffer, rowSize: number, idx: Int32Array, numRows: number): DeviceBuffer {
+    const sg = this.gpu(src);
+    if (src.size < idx.length * rowSize) throw new Error(`scatterAdd: source of ${src.size} for ${idx.length} rows of ${rowSize}`);
+    for (const r of idx) if (r < 0 || r >= numRows) throw new Error(`scatterAdd: index ${r} out of range [0, ${numRows})`);
+    const out = this.alloc(numRows * rowSize);
+    if (out.size === 0) return out;
+    // Counting sort of the source rows by target row (stable: each target sums its sources in index order).
+    const rows = new Uint32Array(numRows + 1 + idx.length);
+    for (const r of idx) rows[r + 1]++;
+    for (let r = 0; r < numRows; r++) rows[r + 1] += rows[r];
+    const next = rows.slice(0, numRows);
+    for (let i = 0; i < idx.length; i++) rows[numRows + 1 + next[idx[i]]++] = i;
+    const ps = this.scratch(new Uint32Array([out.size, rowSize]));
+    const rs = this.scratch(rows);
+    this.run({ file: 'gather', entry: 'scatter_add', constants: { WG: this.wg } }, [ps, sg, undefined, out.gpu!, rs], this.grid1(out.size), [ps, rs]);
+    return out;
+  }
+
+  /** Release the pool and the device; the backend is unusable afterwards. */
+  destroy(): void {
+    this.pool.clear();
+    this.device.destroy();
+  }
+}
+
+/** writeBuffer takes views of plain ArrayBuffers; a view of a SharedArrayBuffer is copied first. */
+function unshared<T extends Float32Array | Uint32Array | Int32Array>(a: T): T & { buffer: ArrayBuffer } {
+  return (a.buffer instanceof ArrayBuffer ? a : a.slice()) as T & { buffer: ArrayBuffer };
+}
+
+/** Strides must be non-negative integers, one per axis (the kernels index in u32). */
+function checkView(what: string, v: View, shape: readonly number[]): void {
+  if (v.strides.length < shape.length || v.offset < 0 || v.strides.some((s) => s < 0 || !Number.isInteger(s)))
+    throw new Error(`${what}: unsupported view (offset ${v.offset}, strides [${v.strides}]) for shape [${shape}]`);
+}
+
+/**
+ * Request a WebGPU adapter and device (with the adapter's full buffer-size limits) and wrap them in a backend.
+ * Throws a clear Error where WebGPU is missing (no `navigator.gpu`) or no adapter is available.
+ */
+export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
+  const gpu = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (gpu === undefined || gpu === null) throw new Error('WebGPU is not available: navigator.gpu is missing (this browser or context has no WebGPU)');
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (adapter === null) throw new Error('WebGPU is available but no GPU adapter was found (navigator.gpu.requestAdapter() returned null)');
+  const requiredLimits: Record<string, number> = {};
+  for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const) requiredLimits[name] = adapter.limits[name];
+  const device = await adapter.requestDevice({ requiredLimits });
+  return new WebGpuBackend(device, adapter.info ?? null, options);
+}
