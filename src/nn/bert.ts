@@ -4,7 +4,7 @@
  *   x = LN(x + Wo·attn(x)),  x = LN(x + W2·gelu(W1·x)).
  */
 import { Tensor, add, gelu, relu, slice, reshape, tanh, type Backend } from '../grad';
-import { LayerNorm, Linear, WeightStore, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TokenBatch } from './layers';
+import { LayerNorm, Linear, WeightStore, drop, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TokenBatch, type TrainContext } from './layers';
 
 type Config = Record<string, unknown>;
 
@@ -37,6 +37,9 @@ export class PostNormEncoder {
   private readonly type: Tensor | null;
   private readonly embLn: LayerNorm;
   private readonly padId: number;
+  /** Dropout probabilities: hidden (embeddings, attention output, FFN output) and attention probabilities. */
+  readonly pHidden: number;
+  readonly pAttn: number;
 
   constructor(
     readonly w: WeightStore,
@@ -52,6 +55,8 @@ export class PostNormEncoder {
     const eps = distil ? 1e-12 : num(c, 'layer_norm_eps');
     const n = num(c, distil ? 'n_layers' : 'num_hidden_layers');
     this.padId = typeof c.pad_token_id === 'number' ? c.pad_token_id : 0;
+    this.pHidden = prob(c, distil ? 'dropout' : 'hidden_dropout_prob');
+    this.pAttn = prob(c, distil ? 'attention_dropout' : 'attention_probs_dropout_prob');
     const p = prefix;
     this.word = w.get(`${p}embeddings.word_embeddings.weight`);
     this.pos = w.get(`${p}embeddings.position_embeddings.weight`);
@@ -103,21 +108,22 @@ export class PostNormEncoder {
     return pos;
   }
 
-  /** Last hidden state [B, S, H]. */
-  forward(t: TokenBatch): Tensor {
+  /** Last hidden state [B, S, H]. With a TrainContext, dropout is on. */
+  forward(t: TokenBatch, train?: TrainContext): Tensor {
     const backend: Backend = this.w.backend;
     let x = add(embed(this.word, t.ids, t.batch, t.seq), embed(this.pos, this.positions(t), t.batch, t.seq));
-    // NOTE: token_type_ids are all 0 here (single-segment classification), so row 0 is broadcast.
-    if (this.type !== null) x = add(x, slice(this.type, 0, 0, 1));
-    x = this.embLn.forward(x);
+    if (this.type !== null)
+      // NOTE: without token_type_ids every token is segment 0: broadcast row 0 instead of a gather.
+      x = add(x, t.tokenTypes !== undefined ? embed(this.type, t.tokenTypes, t.batch, t.seq) : slice(this.type, 0, 0, 1));
+    x = drop(this.embLn.forward(x), this.pHidden, train);
     const bias = paddingBias(backend, t);
     for (const L of this.layers) {
-      const q = splitHeads(L.q.forward(x), this.heads);
-      const k = splitHeads(L.k.forward(x), this.heads);
-      const v = splitHeads(L.v.forward(x), this.heads);
-      const ctx = mergeHeads(scaledDotAttention(q, k, v, bias));
-      x = L.ln1.forward(add(L.o.forward(ctx), x));
-      x = L.ln2.forward(add(L.ff2.forward(gelu(L.ff1.forward(x))), x));
+      const q = splitHeads(L.q.forward(x, train), this.heads);
+      const k = splitHeads(L.k.forward(x, train), this.heads);
+      const v = splitHeads(L.v.forward(x, train), this.heads);
+      const ctx = mergeHeads(scaledDotAttention(q, k, v, bias, this.pAttn, train));
+      x = L.ln1.forward(add(drop(L.o.forward(ctx, train), this.pHidden, train), x));
+      x = L.ln2.forward(add(drop(L.ff2.forward(gelu(L.ff1.forward(x, train)), train), this.pHidden, train), x));
     }
     return x;
   }
@@ -136,22 +142,36 @@ export function firstToken(x: Tensor): Tensor {
   return reshape(slice(x, 1, 0, 1), [b, h]);
 }
 
-/** BERT: tanh(pooler) → classifier. RoBERTa: tanh(classifier.dense) → out_proj. DistilBERT: relu(pre_classifier) → classifier. */
+/** A dropout probability from config (null / absent: 0). */
+export function prob(c: Config, key: string): number {
+  const v = c[key];
+  return typeof v === 'number' ? v : 0;
+}
+
+/**
+ * BERT: dropout(tanh(pooler(x₀))) → classifier. RoBERTa: dropout(x₀) → tanh(classifier.dense) → dropout → out_proj.
+ * DistilBERT: dropout(relu(pre_classifier(x₀))) → classifier. (HF's placement of the dropouts.)
+ */
 export class BertFamilyHead {
   readonly linears: Linear[];
+  private readonly p: number;
   constructor(
     private readonly flavour: BertFlavour,
     w: WeightStore,
     h: number,
     labels: number,
+    config: Config,
   ) {
+    const cd = config.classifier_dropout;
+    this.p = flavour === 'distilbert' ? prob(config, 'seq_classif_dropout') : typeof cd === 'number' ? cd : prob(config, 'hidden_dropout_prob');
     if (flavour === 'bert') this.linears = [Linear.load(w, 'bert.pooler.dense', h, h), Linear.load(w, 'classifier', h, labels)];
     else if (flavour === 'roberta') this.linears = [Linear.load(w, 'classifier.dense', h, h), Linear.load(w, 'classifier.out_proj', h, labels)];
     else this.linears = [Linear.load(w, 'pre_classifier', h, h), Linear.load(w, 'classifier', h, labels)];
   }
-  forward(hidden: Tensor): Tensor {
+  forward(hidden: Tensor, train?: TrainContext): Tensor {
     const [first, last] = this.linears;
-    const y = first.forward(firstToken(hidden));
-    return last.forward(this.flavour === 'distilbert' ? relu(y) : tanh(y));
+    const x0 = firstToken(hidden);
+    const y = first.forward(this.flavour === 'roberta' ? drop(x0, this.p, train) : x0, train);
+    return last.forward(drop(this.flavour === 'distilbert' ? relu(y) : tanh(y), this.p, train), train);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { type Backend, type Tensor } from '../grad';
 import { BertFamilyHead, PostNormEncoder, type BertFlavour } from './bert';
-import { Linear, WeightStore, toTokenBatch, type LoraConfig, type TokenBatch } from './layers';
+import { Linear, WeightStore, toTokenBatch, type LoraConfig, type TokenBatch, type TrainContext } from './layers';
 import { ModernBertEncoder, ModernBertHead } from './modernbert';
 
 export interface ModelFiles {
@@ -25,10 +25,10 @@ export interface SequenceClassifier {
   readonly labels: string[];
   /** Every parameter by name (HF names; LoRA matrices as `<module>.lora_A.weight` / `.lora_B.weight`). */
   readonly params: Map<string, Tensor>;
-  /** Logits [batch, labels]. Wrap in tidy() to free intermediates. */
-  forward(inputIds: Ids | TokenBatch, attentionMask?: Ids): Tensor;
+  /** Logits [batch, labels]. Wrap in tidy() to free intermediates. `train` turns dropout on (seeded by its rng). */
+  forward(inputIds: Ids | TokenBatch, attentionMask?: Ids, train?: TrainContext): Tensor;
   /** Last hidden state [batch, seq, hidden]. */
-  encode(inputIds: Ids | TokenBatch, attentionMask?: Ids): Tensor;
+  encode(inputIds: Ids | TokenBatch, attentionMask?: Ids, train?: TrainContext): Tensor;
   /** Every linear layer by HF module name (encoder and head): where LoRA adapters can go. */
   linears(): Map<string, Linear>;
   /** Attach LoRA to the linears whose name ends with one of `targets` (e.g. ['query', 'value']); returns the new params. */
@@ -56,16 +56,16 @@ function build(files: ModelFiles, backend: Backend, withHead: boolean): Sequence
   const arch = architectureOf(config);
   const w = new WeightStore(files.weights, backend);
   const labels = withHead ? labelsOf(config) : [];
-  let encodeT: (t: TokenBatch) => Tensor;
-  let headT: (h: Tensor, t: TokenBatch) => Tensor;
+  let encodeT: (t: TokenBatch, train?: TrainContext) => Tensor;
+  let headT: (h: Tensor, t: TokenBatch, train?: TrainContext) => Tensor;
   let linears: () => Map<string, Linear>;
   try {
     if (arch === 'modernbert') {
       if (config.classifier_activation !== undefined && config.classifier_activation !== 'gelu') throw new Error(`classifier_activation ${String(config.classifier_activation)} is not supported`);
       const enc = new ModernBertEncoder(w, config);
       const head = withHead ? new ModernBertHead(w, config, labels.length) : null;
-      encodeT = (t) => enc.forward(t);
-      headT = (h, t) => (head as ModernBertHead).forward(h, t);
+      encodeT = (t, train) => enc.forward(t, train);
+      headT = (h, t, train) => (head as ModernBertHead).forward(h, t, train);
       linears = () => {
         const m = enc.linears();
         if (head) for (const l of [head.dense, head.classifier]) m.set(l.name, l);
@@ -74,9 +74,9 @@ function build(files: ModelFiles, backend: Backend, withHead: boolean): Sequence
     } else {
       const prefix = !withHead && arch === 'bert' && !w.has('bert.embeddings.word_embeddings.weight') ? '' : `${arch}.`;
       const enc = new PostNormEncoder(w, arch, config, prefix);
-      const head = withHead ? new BertFamilyHead(arch, w, enc.hidden, labels.length) : null;
-      encodeT = (t) => enc.forward(t);
-      headT = (h) => (head as BertFamilyHead).forward(h);
+      const head = withHead ? new BertFamilyHead(arch, w, enc.hidden, labels.length, config) : null;
+      encodeT = (t, train) => enc.forward(t, train);
+      headT = (h, _t, train) => (head as BertFamilyHead).forward(h, train);
       linears = () => {
         const m = enc.linears();
         if (head) for (const l of head.linears) m.set(l.name, l);
@@ -92,13 +92,13 @@ function build(files: ModelFiles, backend: Backend, withHead: boolean): Sequence
     config,
     labels,
     params: w.params,
-    forward(ids, mask) {
+    forward(ids, mask, train) {
       if (!withHead) throw new Error('this model has no classification head');
       const t = toTokenBatch(ids, mask);
-      return headT(encodeT(t), t);
+      return headT(encodeT(t, train), t, train);
     },
-    encode(ids, mask) {
-      return encodeT(toTokenBatch(ids, mask));
+    encode(ids, mask, train) {
+      return encodeT(toTokenBatch(ids, mask), train);
     },
     linears,
     addLora(targets, cfg) {

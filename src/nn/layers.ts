@@ -1,5 +1,5 @@
 /** Building blocks on grad: a weight store keyed by HF names, Linear with an optional LoRA adapter, attention. */
-import { Rng, Tensor, add, gather, layerNorm, linear, matmul, permute, reshape, scale, softmax, type Backend } from '../grad';
+import { Rng, Tensor, add, dropout, gather, layerNorm, linear, matmul, permute, reshape, scale, softmax, type Backend } from '../grad';
 import { parseSafetensors, type SafetensorsFile } from './safetensors';
 
 /** Loads HF-named weights onto a backend once, and remembers every parameter by name. */
@@ -53,6 +53,18 @@ export interface LoraConfig {
   rslora?: boolean;
   /** Seed for lora_A (keyed by parameter name, so independent of creation order). */
   seed?: number;
+  /** Dropout on the adapter's input in training (PEFT lora_dropout). */
+  dropout?: number;
+}
+
+/** Present in training: dropout is applied, drawing masks from `rng` in a fixed order. Absent: eval mode. */
+export interface TrainContext {
+  rng: Rng;
+}
+
+/** Dropout in training, identity in eval (or for p = 0). */
+export function drop(x: Tensor, p: number, ctx: TrainContext | undefined): Tensor {
+  return ctx !== undefined && p > 0 ? dropout(x, p, ctx.rng) : x;
 }
 
 export interface LoraAdapter {
@@ -60,6 +72,7 @@ export interface LoraAdapter {
   A: Tensor;
   B: Tensor;
   scaling: number;
+  dropout: number;
 }
 
 /** y = x·Wᵀ + b (+ (alpha/r)·(x·Aᵀ)·Bᵀ with a LoRA adapter). `name` is the HF module path. */
@@ -83,11 +96,11 @@ export class Linear {
     return this.weight.shape[0];
   }
 
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, ctx?: TrainContext): Tensor {
     const y = linear(x, this.weight, this.bias);
     if (this.lora === null) return y;
     const { A, B, scaling } = this.lora;
-    return add(y, scale(linear(linear(x, A, null), B, null), scaling));
+    return add(y, scale(linear(linear(drop(x, this.lora.dropout, ctx), A, null), B, null), scaling));
   }
 
   /**
@@ -102,7 +115,7 @@ export class Linear {
     const a = Rng.forKey(cfg.seed ?? 0, aName).fillUniform(new Float32Array(cfg.r * inF), -bound, bound);
     const A = store.add(aName, Tensor.fromData(store.backend, a, [cfg.r, inF], true));
     const B = store.add(`${this.name}.lora_B.weight`, Tensor.zeros(store.backend, [this.outFeatures, cfg.r], true));
-    this.lora = { A, B, scaling: cfg.rslora ? cfg.alpha / Math.sqrt(cfg.r) : cfg.alpha / cfg.r };
+    this.lora = { A, B, scaling: cfg.rslora ? cfg.alpha / Math.sqrt(cfg.r) : cfg.alpha / cfg.r, dropout: cfg.dropout ?? 0 };
     return this.lora;
   }
 }
@@ -126,6 +139,8 @@ export class LayerNorm {
 export interface TokenBatch {
   ids: Int32Array;
   mask: Int32Array;
+  /** BERT segment ids; all 0 when absent. */
+  tokenTypes?: Int32Array;
   batch: number;
   seq: number;
 }
@@ -168,11 +183,11 @@ export function mergeHeads(x: Tensor): Tensor {
   return reshape(permute(x, [0, 2, 1, 3]), [b, s, nh * d]);
 }
 
-/** softmax(q·kᵀ/√d + bias)·v over heads laid out [B, heads, S, d]. */
-export function scaledDotAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
+/** dropout(softmax(q·kᵀ/√d + bias))·v over heads laid out [B, heads, S, d]. */
+export function scaledDotAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor, pDrop = 0, ctx?: TrainContext): Tensor {
   const d = q.shape[q.rank - 1];
   const scores = add(scale(matmul(q, k, { transB: true }), 1 / Math.sqrt(d)), bias);
-  return matmul(softmax(scores, -1), v);
+  return matmul(drop(softmax(scores, -1), pDrop, ctx), v);
 }
 
 /** Embedding lookup [B, S] → [B, S, H]. */

@@ -7,8 +7,8 @@
  * head = norm(gelu(dense(pooled))), classifier.
  */
 import { Tensor, add, div, gelu, mul, reshape, rotary, rotaryTables, slice, sum, permute, type Backend } from '../grad';
-import { LayerNorm, Linear, MASKED, WeightStore, embed, mergeHeads, paddingBias, scaledDotAttention, type TokenBatch } from './layers';
-import { firstToken } from './bert';
+import { LayerNorm, Linear, MASKED, WeightStore, drop, embed, mergeHeads, paddingBias, scaledDotAttention, type TokenBatch, type TrainContext } from './layers';
+import { firstToken, prob } from './bert';
 
 type Config = Record<string, unknown>;
 
@@ -75,13 +75,15 @@ export class ModernBertEncoder {
     return Tensor.fromData(backend, m, [s, s]);
   }
 
-  /** Last hidden state after final_norm, [B, S, H]. */
-  forward(t: TokenBatch): Tensor {
+  /** Last hidden state after final_norm, [B, S, H]. With a TrainContext, dropout (embedding, attention, mlp) is on. */
+  forward(t: TokenBatch, train?: TrainContext): Tensor {
     const backend = this.w.backend;
     const c = this.config;
     const h = this.hidden;
     const d = h / this.heads;
-    let x = this.embNorm.forward(embed(this.tok, t.ids, t.batch, t.seq));
+    const pAttn = prob(c, 'attention_dropout');
+    const pMlp = prob(c, 'mlp_dropout');
+    let x = drop(this.embNorm.forward(embed(this.tok, t.ids, t.batch, t.seq)), prob(c, 'embedding_dropout'), train);
     const pad = paddingBias(backend, t);
     const local = add(pad, this.windowBias(backend, t.seq));
     const ropeG = rotaryTables(backend, t.seq, d, num(c, 'global_rope_theta'));
@@ -89,16 +91,17 @@ export class ModernBertEncoder {
     for (const L of this.layers) {
       const y = L.attnNorm === null ? x : L.attnNorm.forward(x);
       // [B, S, 3H] → [3, B, heads, S, d]
-      const qkv = permute(reshape(L.wqkv.forward(y), [t.batch, t.seq, 3, this.heads, d]), [2, 0, 3, 1, 4]);
+      const qkv = permute(reshape(L.wqkv.forward(y, train), [t.batch, t.seq, 3, this.heads, d]), [2, 0, 3, 1, 4]);
       const part = (j: number): Tensor => reshape(slice(qkv, 0, j, j + 1), [t.batch, this.heads, t.seq, d]);
       const rope = L.global ? ropeG : ropeL;
       const q = rotary(part(0), rope.cos, rope.sin);
       const k = rotary(part(1), rope.cos, rope.sin);
-      const a = mergeHeads(scaledDotAttention(q, k, part(2), L.global ? pad : local));
-      x = add(x, L.wo.forward(a));
-      const gi = L.wi.forward(L.mlpNorm.forward(x));
+      const a = mergeHeads(scaledDotAttention(q, k, part(2), L.global ? pad : local, pAttn, train));
+      x = add(x, drop(L.wo.forward(a, train), pAttn, train));
+      const gi = L.wi.forward(L.mlpNorm.forward(x), train);
       const inter = gi.shape[2] / 2;
-      x = add(x, L.mlpWo.forward(mul(gelu(slice(gi, -1, 0, inter)), slice(gi, -1, inter, 2 * inter))));
+      const glu = drop(mul(gelu(slice(gi, -1, 0, inter)), slice(gi, -1, inter, 2 * inter)), pMlp, train);
+      x = add(x, L.mlpWo.forward(glu, train));
     }
     return this.finalNorm.forward(x);
   }
@@ -130,8 +133,9 @@ export class ModernBertHead {
     this.norm = LayerNorm.load(w, 'head.norm', h, num(config, 'norm_eps'), false);
     this.classifier = Linear.load(w, 'classifier', h, labels);
   }
-  forward(hidden: Tensor, t: TokenBatch): Tensor {
+  forward(hidden: Tensor, t: TokenBatch, train?: TrainContext): Tensor {
     const pooled = this.config.classifier_pooling === 'mean' ? maskedMean(hidden, t) : firstToken(hidden);
-    return this.classifier.forward(this.norm.forward(gelu(this.dense.forward(pooled))));
+    const y = drop(this.norm.forward(gelu(this.dense.forward(pooled, train))), prob(this.config, 'classifier_dropout'), train);
+    return this.classifier.forward(y, train);
   }
 }
