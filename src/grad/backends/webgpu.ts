@@ -233,7 +233,9 @@ export class WebGpuBackend implements Backend {
     if (outer * n * inner > x.size) throw new Error(`reduce: [${outer}, ${n}, ${inner}] over a buffer of ${x.size}`);
     const outputs = outer * inner;
     const out = this.alloc(outputs);
-    const ps = this.scratch(new Uint32Array([outer, n, inner, 0]));
+    const p = new Uint32Array([outer, n, inner, 0]);
+    new Float32Array(p.buffer)[3] = -Infinity;
+    const ps = this.scratch(p);
     // NOTE: long axes with few outputs (a full sum, a softmax row) get a workgroup each; otherwise one
     // invocation per output keeps every invocation busy.
     const wide = n >= 64 && outputs < 4096;
