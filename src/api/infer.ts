@@ -15,6 +15,9 @@ import { abortError, JammiError } from './errors';
 
 export type { Backend, Dtype, LocalModel, ModelInfo };
 
+/** Model ids served with the app (`JAMMI_MODELS_DIR`), for pickers. */
+export const servedModels = listServedModels;
+
 export interface InferProgress {
   rows: number;
   total: number;

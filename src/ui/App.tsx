@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../api/database';
+import { ClassifyPanel } from './ClassifyPanel';
 import { LoadPanel } from './LoadPanel';
 import { SourceList } from './SourceList';
 import { TableView } from './TableView';
@@ -66,7 +67,7 @@ export function App({ db }: { db: Database }) {
                 {exportError && <span role="alert">{exportError}</span>}
               </div>
               <TableView table={table} label={`Rows of ${selected}`} />
-              {/* panels: classify */}
+              <ClassifyPanel db={db} source={selected} />
             </>
           ) : (
             <p className="empty">Load a CSV file, then pick it in the list to see its rows.</p>

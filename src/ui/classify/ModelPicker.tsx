@@ -1,0 +1,124 @@
+import { useEffect, useId, useState, type DragEvent } from 'react';
+import { servedModels, type LocalModel } from '../../api/infer';
+import { folderFromDrop, folderFromFileList } from './folder';
+
+export type ModelChoice =
+  | { kind: 'served'; id: string }
+  | { kind: 'hub'; id: string; host: string }
+  | { kind: 'local'; model: LocalModel | null };
+
+export const DEFAULT_HOST = 'https://huggingface.co';
+
+/** The model to classify with: one served with the app, a Hub id (from a configurable host), or a local folder. */
+export function ModelPicker({ value, onChange }: { value: ModelChoice; onChange: (c: ModelChoice) => void }) {
+  const id = useId();
+  const [served, setServed] = useState<string[] | null>(null);
+  const [dragging, setDragging] = useState(false);
+  useEffect(() => {
+    let live = true;
+    void servedModels().then((m) => {
+      if (!live) return;
+      setServed(m);
+      if (value.kind === 'served' && !value.id && m.length) onChange({ kind: 'served', id: m[0] });
+    });
+    return () => {
+      live = false;
+    };
+    // Once, on mount: `value`/`onChange` only pick the first served model as the default.
+  }, []);
+
+  const onDrop = async (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const model = await folderFromDrop(e.dataTransfer.items);
+    if (model) onChange({ kind: 'local', model });
+  };
+
+  return (
+    <fieldset className="model-picker">
+      <legend>Model</legend>
+      <div role="radiogroup" aria-label="Model source" className="choices">
+        {(['served', 'hub', 'local'] as const).map((kind) => (
+          <label key={kind}>
+            <input
+              type="radio"
+              name={`${id}-kind`}
+              checked={value.kind === kind}
+              onChange={() =>
+                onChange(
+                  kind === 'served'
+                    ? { kind, id: served?.[0] ?? '' }
+                    : kind === 'hub'
+                      ? { kind, id: '', host: DEFAULT_HOST }
+                      : { kind, model: null },
+                )
+              }
+            />
+            {kind === 'served' ? 'Served with the app' : kind === 'hub' ? 'Hub id' : 'Local folder'}
+          </label>
+        ))}
+      </div>
+      {value.kind === 'served' &&
+        (served && served.length === 0 ? (
+          <p className="hint">No models are served with the app (start it with JAMMI_MODELS_DIR).</p>
+        ) : (
+          <label>
+            Served model{' '}
+            <select value={value.id} onChange={(e) => onChange({ kind: 'served', id: e.target.value })} aria-label="Served model">
+              {(served ?? []).map((m) => (
+                <option key={m}>{m}</option>
+              ))}
+            </select>
+          </label>
+        ))}
+      {value.kind === 'hub' && (
+        <>
+          <label>
+            Hub model id{' '}
+            <input
+              value={value.id}
+              placeholder="Xenova/distilbert-base-uncased-finetuned-sst-2-english"
+              onChange={(e) => onChange({ ...value, id: e.target.value })}
+              aria-label="Hub model id"
+              size={40}
+            />
+          </label>
+          <label>
+            Host <input value={value.host} onChange={(e) => onChange({ ...value, host: e.target.value })} aria-label="Hub host" size={30} />
+          </label>
+          <p className="hint">Downloaded once, then kept in this browser's cache (works offline afterwards).</p>
+        </>
+      )}
+      {value.kind === 'local' && (
+        <div
+          className={`dropzone${dragging ? ' dragging' : ''}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={(e) => void onDrop(e)}
+        >
+          <label>
+            Choose a model folder{' '}
+            <input
+              type="file"
+              aria-label="Model folder"
+              webkitdirectory=""
+              multiple
+              onChange={(e) => {
+                const model = e.target.files ? folderFromFileList(e.target.files) : null;
+                if (model) onChange({ kind: 'local', model });
+              }}
+            />
+          </label>
+          <p className="hint">
+            {value.model
+              ? `${value.model.name}: ${Object.keys(value.model.files).length} files (read here, never uploaded)`
+              : 'or drop a folder with config.json, tokenizer.json and onnx/model.onnx here.'}
+          </p>
+        </div>
+      )}
+    </fieldset>
+  );
+}
