@@ -3,11 +3,11 @@
 
 usage: lora_step.py MODEL_DIR ADAPTER.safetensors REQUEST.json OUT.json
 
-REQUEST.json: {"input_ids", "attention_mask", "labels", "targets": ["query", "value"], "r", "alpha",
-               "lr", "weight_decay", "max_grad_norm"}
+REQUEST.json: {"input_ids", "attention_mask", "labels", "targets": ["query", "value"], "head": [trainable head
+               parameter names], "r", "alpha", "lr", "weight_decay", "max_grad_norm"}
 ADAPTER.safetensors: <module>.lora_A.weight [r, in] and <module>.lora_B.weight [out, r] for each target.
-Builds the model from ../shared/tools/make_fixture.py (plain PyTorch, HF names), freezes everything but
-LoRA and the classifier, computes mean cross-entropy, backward, clip_grad_norm_, one AdamW step, and writes
+Builds the model (BERT, RoBERTa, DistilBERT or ModernBERT by config.model_type) from
+../shared/tools/make_fixture.py (plain PyTorch, HF names), freezes everything but LoRA and the head parameters, computes mean cross-entropy, backward, clip_grad_norm_, one AdamW step, and writes
 {"loss", "grads": {name: flat}, "norm", "updated": {name: flat}} to OUT.json.
 """
 import json
@@ -53,7 +53,10 @@ def main():
     model_dir, adapter_path, req_path, out_path = sys.argv[1:5]
     req = json.load(open(req_path))
     c = json.load(open(os.path.join(model_dir, "config.json")))
-    model = make_fixture.BertForSequenceClassification(c)
+    cls = {"bert": make_fixture.BertForSequenceClassification, "roberta": make_fixture.RobertaForSequenceClassification,
+           "distilbert": make_fixture.DistilBertForSequenceClassification,
+           "modernbert": make_fixture.ModernBertForSequenceClassification}[c["model_type"]]
+    model = cls(c)
     state = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     model.load_state_dict(state)
     model.eval()  # no dropout: the step is deterministic
@@ -70,13 +73,13 @@ def main():
                 setattr(parent, t, lora)
                 trainable[name + ".lora_A.weight"] = lora.lora_A
                 trainable[name + ".lora_B.weight"] = lora.lora_B
-    for n in ["classifier.weight", "classifier.bias"]:
+    for n in req["head"]:
         p = dict(model.named_parameters())[n]
         p.requires_grad_(True)
         trainable[n] = p
     ids = torch.tensor(req["input_ids"])
     mask = torch.tensor(req["attention_mask"])
-    logits = model(ids, mask, torch.zeros_like(ids))
+    logits = model(ids, mask, torch.zeros_like(ids)) if c["model_type"] == "bert" else model(ids, mask)
     loss = F.cross_entropy(logits, torch.tensor(req["labels"]))
     loss.backward()
     grads = {n: p.grad.detach().flatten().tolist() for n, p in trainable.items()}
