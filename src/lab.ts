@@ -4,8 +4,9 @@
  */
 import * as grad from './grad';
 import * as safetensors from './nn/safetensors';
+import { WebGpuBackend, createWebGpuBackend } from './grad/backends/webgpu';
 
-const lab = { grad, safetensors };
+const lab = { grad, safetensors, webgpu: { createWebGpuBackend, WebGpuBackend } };
 
 declare global {
   interface Window {
