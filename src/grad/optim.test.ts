@@ -65,7 +65,30 @@ describe('AdamW, clipping, schedules', () => {
   });
 });
 
+describe('gradient accumulation', () => {
+  it('backward twice adds into .grad (micro-batches); zeroGrad clears it', () => {
+    const be = new g.CpuBackend('f64');
+    const w = Tensor.fromData(be, [1, 2, 3], [3], true);
+    const x = Tensor.fromData(be, [4, 5, 6], [3]);
+    for (let i = 0; i < 2; i++) g.tidy(() => g.backward(g.sum(g.mul(g.mul(w, w), x))));
+    expect([...(w.grad as g.Tensor).dataSync()]).toEqual([16, 40, 72]); // 2 × 2wx
+    g.zeroGrad([w]);
+    expect(w.grad).toBeNull();
+    w.dispose();
+    x.dispose();
+    expect(be.liveBuffers()).toBe(0);
+  });
+});
+
 describe('memory ownership', () => {
+  it('tidy() frees what it made when an op throws halfway', () => {
+    const be = new g.CpuBackend('f32');
+    const a = Tensor.fromData(be, [1, 2, 3, 4], [2, 2]);
+    expect(() => g.tidy(() => g.matmul(g.exp(g.add(a, a)), Tensor.zeros(be, [3, 1])))).toThrow(/inner sizes differ/);
+    expect(be.liveBuffers()).toBe(1);
+    a.dispose();
+  });
+
   it('a training step inside tidy() leaves no live buffers beyond params, grads and optimiser state', () => {
     const be = new g.CpuBackend('f32');
     const rng = new g.Rng(3);

@@ -150,6 +150,10 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
+  } catch (e) {
+    // An op threw halfway: free what the scope made so far, then let the error through.
+    for (const t of scope) if (!t.isKept) t.dispose();
+    throw e;
   } finally {
     scopes.pop();
   }

@@ -111,6 +111,8 @@ export class PostNormEncoder {
   /** Last hidden state [B, S, H]. With a TrainContext, dropout is on. */
   forward(t: TokenBatch, train?: TrainContext): Tensor {
     const backend: Backend = this.w.backend;
+    const maxLen = this.pos.shape[0] - (this.flavour === 'roberta' ? this.padId + 1 : 0);
+    if (t.seq > maxLen) throw new Error(`${t.seq} tokens exceed the model's maximum of ${maxLen}: truncate the input`);
     let x = add(embed(this.word, t.ids, t.batch, t.seq), embed(this.pos, this.positions(t), t.batch, t.seq));
     if (this.type !== null)
       // NOTE: without token_type_ids every token is segment 0: broadcast row 0 instead of a gather.

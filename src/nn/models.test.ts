@@ -46,6 +46,16 @@ describe('encoders vs PyTorch reference logits', () => {
     model.dispose();
   });
 
+  it.each(['bert-tiny-sentiment', 'roberta-tiny-spam', 'modernbert-tiny-cls'])('%s: too long an input or an unknown token id is a clear error', (name) => {
+    const { config, weights } = files(name);
+    const model = loadClassifier({ config, weights }, backend);
+    const long = [Array.from({ length: 129 }, () => 1000)];
+    expect(() => tidy(() => model.forward(long, [long[0].map(() => 1)]))).toThrow(/129 tokens exceed the model's maximum of 128/);
+    expect(() => tidy(() => model.forward([[101, 40000, 102]], [[1, 1, 1]]))).toThrow(/index 40000 out of range/);
+    model.dispose();
+    expect(backend.liveBuffers()).toBe(0);
+  });
+
   it('bert-tiny-embed: CLS hidden state and mean pooling', () => {
     const { config, weights, ref } = files('bert-tiny-embed');
     const model = loadEncoder({ config, weights }, backend);

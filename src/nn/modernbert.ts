@@ -81,6 +81,8 @@ export class ModernBertEncoder {
     const c = this.config;
     const h = this.hidden;
     const d = h / this.heads;
+    const maxLen = num(c, 'max_position_embeddings');
+    if (t.seq > maxLen) throw new Error(`${t.seq} tokens exceed the model's maximum of ${maxLen}: truncate the input`);
     const pAttn = prob(c, 'attention_dropout');
     const pMlp = prob(c, 'mlp_dropout');
     let x = drop(this.embNorm.forward(embed(this.tok, t.ids, t.batch, t.seq)), prob(c, 'embedding_dropout'), train);
