@@ -200,3 +200,14 @@ test('evaluate joins on the key, reports error rows apart', async ({ page }) => 
   });
   expect(evaluation.macroF1).toBeCloseTo((f1[0] + f1[1]) / 2, 12);
 });
+
+test('backend auto picks WebGPU when Chromium has an adapter; wasm runs threaded in the isolated page', async ({ page }) => {
+  await openApp(page);
+  await addReferenceSource(page, 'auto');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const auto = await inferInPage(page, { source: 'auto', model: MODEL, columns: ['text'], key: 'id' });
+  expect(auto.metadata['jammi.backend']).toBe('webgpu');
+  checkAgainstReference(auto, MODEL, 'auto');
+  const wasm = await inferInPage(page, { source: 'auto', model: MODEL, columns: ['text'], key: 'id', backend: 'wasm' });
+  expect(Number(wasm.metadata['jammi.wasm_threads'])).toBeGreaterThan(1);
+});

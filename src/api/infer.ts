@@ -217,6 +217,7 @@ function resultTable(r: {
     ['jammi.model_file', r.info.file],
     ['jammi.max_length', String(r.info.maxLength)],
     ['jammi.labels', JSON.stringify(r.info.labels)],
+    ...(r.info.threads !== undefined ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);

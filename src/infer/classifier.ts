@@ -3,9 +3,10 @@
  * batch step (tokenize → pad → run → head). Whole-call problems throw `ModelError` with a message that names the
  * model and the file or input at fault.
  */
+import { runHalving } from './halving';
 import { predict, type Id2Label, type RowPrediction } from './head';
 import { modelName, ModelFileError, readModelFile, readModelJson, type ModelRef } from './model-files';
-import { hasWebGpu, isOutOfMemory, OrtSession, type ExecutionBackend } from './ort';
+import { hasWebGpu, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
 import { padBatch, TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
@@ -41,6 +42,8 @@ export interface ModelInfo {
   maxLength: number;
   /** Labels in class-index order, from `id2label`. */
   labels: string[];
+  /** WASM threads (WASM backend only). */
+  threads?: number;
   multiLabel: boolean;
 }
 
@@ -128,6 +131,7 @@ export class Classifier {
       maxLength: max,
       labels,
       multiLabel: config.problem_type === 'multi_label_classification',
+      threads: used === 'wasm' ? wasmThreads() : undefined,
     };
     return new Classifier(info, id2label, tokenizer, session, output);
   }
@@ -143,18 +147,14 @@ export class Classifier {
 
   /** Runs rows in one batch; on out-of-memory, halves the batch and retries the same rows; fails at one row. */
   private async runHalving(rows: number[][]): Promise<Float32Array[]> {
+    const { model, backend } = this.info;
     try {
-      return await this.run(rows);
+      return await runHalving(rows, (r) => this.run(r as number[][]), isOutOfMemory, (row) =>
+        new ModelError(`Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
+      );
     } catch (e) {
-      if (!isOutOfMemory(e)) throw new ModelError(`Model ${this.info.model} failed on ${this.info.backend}: ${(e as Error).message}`);
-      if (rows.length === 1) {
-        throw new ModelError(
-          `Out of memory on ${this.info.backend} with a batch of one row (${rows[0].length} tokens): ` +
-            'try a smaller maxLength or another backend.',
-        );
-      }
-      const half = Math.ceil(rows.length / 2);
-      return [...(await this.runHalving(rows.slice(0, half))), ...(await this.runHalving(rows.slice(half)))];
+      if (e instanceof ModelError) throw e;
+      throw new ModelError(`Model ${model} failed on ${backend}: ${(e as Error).message}`);
     }
   }
 

@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { isOutOfMemoryMessage } from './oom';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
 
@@ -23,6 +24,12 @@ function configure(): void {
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   ort.env.wasm.proxy = false; // we already run in a worker
   ort.env.logLevel = 'error';
+}
+
+/** The WASM threads ORT uses (1 unless the page is cross-origin isolated). */
+export function wasmThreads(): number {
+  configure();
+  return ort.env.wasm.numThreads ?? 1;
 }
 
 /** True when this browser can give WebGPU an adapter (SwiftShader counts). */
@@ -87,10 +94,9 @@ export class OrtSession {
   }
 }
 
-/** Whether an ORT error is the GPU running out of memory (then the caller halves the batch). */
+/** Whether an ORT error is the device running out of memory (then the caller halves the batch). */
 export function isOutOfMemory(e: unknown): boolean {
-  const message = e instanceof Error ? e.message : String(e);
-  return /out of memory|\boom\b|failed to allocate|allocation failed|GPUOutOfMemory|bad_alloc/i.test(message);
+  return isOutOfMemoryMessage(e instanceof Error ? e.message : String(e));
 }
 
 /** IEEE 754 half (as raw bits) → float32, for fp16 models whose logits come back as Uint16Array. */
