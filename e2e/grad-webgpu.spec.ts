@@ -286,3 +286,96 @@ test('forward and backward of composed ops through Tensor match the CPU backend'
   expect(live, 'every buffer disposed').toBe(0);
   check(results, 'composed ops, forward + backward');
 });
+
+test('a training step leaks no buffers, and a repeated step reuses pooled buffers instead of creating new ones', async ({ page }) => {
+  await openLab(page);
+  const res = await page.evaluate(async () => {
+    const g = window.jammiLab!.grad;
+    const h = window.gpuHarness!;
+    const gpu = await window.jammiLab!.webgpu.createWebGpuBackend();
+    const baseline = gpu.liveBuffers();
+    const w = g.Tensor.fromData(gpu, h.rand(65 * 63), [65, 63], true);
+    const b = g.Tensor.fromData(gpu, h.rand(65), [65], true);
+    const x = g.Tensor.fromData(gpu, h.rand(9 * 63), [9, 63]);
+    const opt = new g.AdamW([w, b], { lr: 1e-2 });
+    const ones = g.Tensor.full(gpu, [63], 1);
+    const step = async () => {
+      const loss = g.tidy(() => {
+        const l = g.crossEntropy(g.gelu(g.linear(g.layerNorm(x, ones, null, 1e-5), w, b)), [0, 1, 2, 3, 4, 5, 6, 7, 64]);
+        g.backward(l);
+        return l;
+      });
+      opt.update();
+      g.zeroGrad([w, b]);
+      const v = (await loss.read())[0];
+      loss.dispose();
+      return v;
+    };
+    // Two warm-up steps: the first update creates the optimizer state, the second briefly holds old and new moments.
+    const losses = [await step(), await step()];
+    const warm = { live: gpu.liveBuffers(), created: gpu.poolStats().created };
+    for (let i = 0; i < 4; i++) losses.push(await step());
+    const later = { live: gpu.liveBuffers(), created: gpu.poolStats().created, pooled: gpu.poolStats().buffers };
+    opt.dispose();
+    for (const t of [w, b, x, ones]) t.dispose();
+    const end = gpu.liveBuffers();
+    const errors = [...gpu.errors];
+    gpu.destroy();
+    return { baseline, warm, later, end, losses, errors };
+  });
+  console.log(`leak check: ${JSON.stringify(res)}`);
+  expect(res.errors).toEqual([]);
+  expect(res.losses.every(Number.isFinite)).toBe(true);
+  expect(res.losses[5], 'the loss goes down').toBeLessThan(res.losses[0]);
+  expect(res.later.live, 'optimizer state is allocated once, steps leak nothing').toBe(res.warm.live);
+  expect(res.later.created, 'later steps create no GPUBuffers: the pool serves them').toBe(res.warm.created);
+  expect(res.later.pooled).toBeGreaterThan(0);
+  expect(res.end, 'every buffer released after disposing parameters and optimizer state').toBe(res.baseline);
+});
+
+test('after device loss every call throws a clear error instead of hanging; no WebGPU gives a clear error', async ({ page }) => {
+  await openLab(page);
+  const res = await page.evaluate(async () => {
+    const { webgpu } = window.jammiLab!;
+    const gpu = await webgpu.createWebGpuBackend();
+    const x = gpu.upload(new Float32Array([1, 2, 3]));
+    const sq = gpu.unary('square', x);
+    const before = Array.from(await gpu.read(sq));
+    gpu.dispose(sq);
+    const pending = gpu.read(x).then(() => 'resolved', (e: Error) => e.message);
+    gpu.device.destroy();
+    const reason = await gpu.lost;
+    const attempt = async (f: () => unknown) => {
+      try {
+        await f();
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const messages = {
+      pending: await pending,
+      fill: await attempt(() => gpu.fill(4, 1)),
+      unary: await attempt(() => gpu.unary('exp', x)),
+      matmul: await attempt(() => gpu.matmul(x, x, { batch: 1, m: 1, n: 1, k: 3, transA: false, transB: true, aBatchStride: 0, bBatchStride: 0 })),
+      read: await attempt(() => gpu.read(x)),
+      dispose: await attempt(() => gpu.dispose(x)),
+    };
+    // No navigator.gpu (an own property shadows the prototype getter, then is removed again).
+    Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
+    const missing = await attempt(() => webgpu.createWebGpuBackend());
+    delete (navigator as { gpu?: unknown }).gpu;
+    const restored = Boolean(navigator.gpu);
+    return { before, reason, messages, missing, restored, live: gpu.liveBuffers() };
+  });
+  console.log(`device loss: ${JSON.stringify(res)}`);
+  expect(res.before).toEqual([1, 4, 9]);
+  expect(res.reason).toMatch(/destroyed/);
+  // A read already in flight may still complete (its copy was submitted before the loss); it must not hang.
+  expect(res.messages.pending === 'resolved' || /The GPU device was lost: destroyed/.test(res.messages.pending)).toBe(true);
+  for (const k of ['fill', 'unary', 'matmul', 'read'] as const) expect(res.messages[k], k).toMatch(/^The GPU device was lost: destroyed/);
+  expect(res.messages.dispose, 'dispose still works so cleanup code does not throw').toBe('no error');
+  expect(res.missing).toMatch(/WebGPU is not available: navigator\.gpu is missing/);
+  expect(res.restored).toBe(true);
+  expect(res.live).toBe(0);
+});

@@ -157,6 +157,8 @@ export class WebGpuBackend implements Backend {
       this.check();
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
+      // NOTE: a mapAsync cut short by device loss can reject before `device.lost` resolves; give it a moment.
+      await Promise.race([this.lost, new Promise((r) => setTimeout(r, 1000))]);
       this.check();
       throw e;
     } finally {
