@@ -44,7 +44,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   let tx = lid3.x;
   let ty = lid3.y;
 
-  var acc: array<array<f32, 4>, 4>;
+  // NOTE: four vec4 accumulators (row r of the 4×4 block, columns tx + 16c) rather than an indexed array:
+  // compilers that do not unroll (SwiftShader) would otherwise keep the block in memory.
+  var acc0 = vec4f();
+  var acc1 = vec4f();
+  var acc2 = vec4f();
+  var acc3 = vec4f();
   for (var k0 = 0u; k0 < k; k0 += SLAB) {
     for (var q = 0u; q < 4u; q++) {
       let e = lid + q * THREADS * THREADS;
@@ -72,24 +77,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
     }
     workgroupBarrier();
     for (var kk = 0u; kk < SLAB; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var r = 0u; r < 4u; r++) { a[r] = As[kk * TILE + ty + r * THREADS]; }
-      for (var c = 0u; c < 4u; c++) { b[c] = Bs[kk * TILE + tx + c * THREADS]; }
-      for (var r = 0u; r < 4u; r++) {
-        for (var c = 0u; c < 4u; c++) { acc[r][c] = fma(a[r], b[c], acc[r][c]); }
-      }
+      let s = kk * TILE;
+      let b = vec4f(Bs[s + tx], Bs[s + tx + 16u], Bs[s + tx + 32u], Bs[s + tx + 48u]);
+      acc0 = fma(vec4f(As[s + ty]), b, acc0);
+      acc1 = fma(vec4f(As[s + ty + 16u]), b, acc1);
+      acc2 = fma(vec4f(As[s + ty + 32u]), b, acc2);
+      acc3 = fma(vec4f(As[s + ty + 48u]), b, acc3);
     }
     workgroupBarrier();
   }
 
   let cBase = batch * m * n;
-  for (var r = 0u; r < 4u; r++) {
-    let gr = row0 + ty + r * THREADS;
-    if (gr >= m) { continue; }
-    for (var c = 0u; c < 4u; c++) {
-      let gc = col0 + tx + c * THREADS;
-      if (gc < n) { C[cBase + gr * n + gc] = acc[r][c]; }
-    }
+  store(cBase, row0 + ty, col0 + tx, acc0);
+  store(cBase, row0 + ty + 16u, col0 + tx, acc1);
+  store(cBase, row0 + ty + 32u, col0 + tx, acc2);
+  store(cBase, row0 + ty + 48u, col0 + tx, acc3);
+}
+
+/** C[row, col + 16c] = v[c] for the columns inside the matrix. */
+fn store(cBase: u32, row: u32, col: u32, v: vec4f) {
+  if (row >= params.m) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let gc = col + c * THREADS;
+    if (gc < params.n) { C[cBase + row * params.n + gc] = v[c]; }
   }
 }
