@@ -38,6 +38,25 @@ describe('forward values', () => {
     expect(f32.liveBuffers()).toBe(0);
   });
 
+  it('pooled CPU buffers: kernels that accumulate start from zero after reuse', () => {
+    const be = new g.CpuBackend('f32');
+    const run = () => {
+      const a = Tensor.fromData(be, [1, 2, 3, 4, 5, 6], [2, 3]);
+      const out = [g.matmul(a, a, { transB: true }), g.sum(a, 0), g.gather(a, Int32Array.from([1, 1]))];
+      const grad = be.scatterAdd(a.buf, 3, Int32Array.from([1, 1]), 2);
+      const vals = [...out.map((t) => [...t.dataSync()]), [...be.readSync(grad)]];
+      for (const t of [a, ...out]) t.dispose();
+      be.dispose(grad);
+      return vals;
+    };
+    const fresh = run();
+    for (const n of [2, 3, 4, 6]) be.dispose(be.fill(n, 123)); // dirty arrays of every size into the pool
+    expect(run()).toEqual(fresh);
+    expect(fresh[0]).toEqual([14, 32, 32, 77]);
+    expect(fresh[3]).toEqual([0, 0, 0, 5, 7, 9]);
+    expect(be.liveBuffers()).toBe(0);
+  });
+
   it('erf matches known values to 1e-14', () => {
     const known: [number, number][] = [[0, 0], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [-2, -0.9953222650189527], [2.5, 0.999593047982555], [3.5, 0.9999992569016276]];
     for (const [x, y] of known) expect(Math.abs(erf(x) - y)).toBeLessThan(1e-14);
