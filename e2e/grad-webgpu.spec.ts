@@ -333,7 +333,7 @@ test('a training step leaks no buffers, and a repeated step reuses pooled buffer
   expect(res.end, 'every buffer released after disposing parameters and optimizer state').toBe(res.baseline);
 });
 
-test('after device loss every call throws a clear error instead of hanging; no WebGPU gives a clear error', async ({ page }) => {
+test('clear errors: after device loss every call throws instead of hanging; no WebGPU; a buffer over the device limit', async ({ page }) => {
   await openLab(page);
   const res = await page.evaluate(async () => {
     const { webgpu } = window.jammiLab!;
@@ -361,12 +361,17 @@ test('after device loss every call throws a clear error instead of hanging; no W
       read: await attempt(() => gpu.read(x)),
       dispose: await attempt(() => gpu.dispose(x)),
     };
+    // A buffer beyond the device's storage binding limit is refused up front, with the limit in the message.
+    const fresh = await webgpu.createWebGpuBackend();
+    const oversized = await attempt(() => fresh.fill(2 ** 31, 0));
+    const freshLive = fresh.liveBuffers();
+    fresh.destroy();
     // No navigator.gpu (an own property shadows the prototype getter, then is removed again).
     Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
     const missing = await attempt(() => webgpu.createWebGpuBackend());
     delete (navigator as { gpu?: unknown }).gpu;
     const restored = Boolean(navigator.gpu);
-    return { before, reason, messages, missing, restored, live: gpu.liveBuffers() };
+    return { before, reason, messages, missing, restored, oversized, freshLive, live: gpu.liveBuffers() };
   });
   console.log(`device loss: ${JSON.stringify(res)}`);
   expect(res.before).toEqual([1, 4, 9]);
@@ -378,4 +383,6 @@ test('after device loss every call throws a clear error instead of hanging; no W
   expect(res.missing).toMatch(/WebGPU is not available: navigator\.gpu is missing/);
   expect(res.restored).toBe(true);
   expect(res.live).toBe(0);
+  expect(res.oversized).toMatch(/exceeds this device's storage binding limit of \d+ MiB/);
+  expect(res.freshLive).toBe(0);
 });
