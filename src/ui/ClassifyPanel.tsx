@@ -35,7 +35,6 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
 
   useEffect(() => {
     let live = true;
-    runRef.current?.controller.abort();
     setRun(null);
     setTable(null);
     if (source) {
@@ -52,6 +51,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
     }
     return () => {
       live = false;
+      runRef.current?.controller.abort(); // another source, or the panel goes away: stop its run
     };
   }, [db, source]);
 
