@@ -72,7 +72,7 @@ export class WebGpuBackend implements Backend {
   /** Whether the device behind this backend is SwiftShader (CPU emulation), e.g. in headless test browsers. */
   get isSoftware(): boolean {
     const i = this.adapterInfo;
-    return i !== null && /swiftshader|llvmpipe|software/i.test(`${i.vendor} ${i.architecture} ${i.description} ${i.device}`);
+    return i !== null && (i.vendor === 'google' || /swiftshader|llvmpipe|software/i.test(`${i.vendor} ${i.architecture} ${i.description} ${i.device}`));
   }
 
   // ---- buffers --------------------------------------------------------------------------------------------
@@ -282,6 +282,10 @@ export class WebGpuBackend implements Backend {
     const { batch, m, n, k } = d;
     if (batch > 0 && ((batch - 1) * d.aBatchStride + m * k > a.size || (batch - 1) * d.bBatchStride + k * n > b.size))
       throw new Error(`matmul: operands of ${a.size} and ${b.size} are too small for ${JSON.stringify(d)}`);
+    const gx = Math.ceil(n / TILE);
+    const gy = Math.ceil(m / TILE);
+    const tileLimit = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (gx > tileLimit || gy > tileLimit) throw new Error(`matmul: ${m}×${n} output is too large for one dispatch`);
     const out = this.alloc(batch * m * n);
     if (batch * m * n === 0) return out;
     if (k === 0) {
@@ -291,10 +295,6 @@ export class WebGpuBackend implements Backend {
       this.device.queue.submit([enc.finish()]);
       return out;
     }
-    const gx = Math.ceil(n / TILE);
-    const gy = Math.ceil(m / TILE);
-    const tileLimit = this.device.limits.maxComputeWorkgroupsPerDimension;
-    if (gx > tileLimit || gy > tileLimit) throw new Error(`matmul: ${m}×${n} output is too large for one dispatch`);
     // The batch goes on the z axis, in chunks when it exceeds the per-dimension limit.
     for (let base = 0; base < batch; base += this.maxGroups) {
       const chunk = Math.min(this.maxGroups, batch - base);
