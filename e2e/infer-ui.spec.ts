@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { parse } from 'csv-parse/sync';
-import { datasetPath, openApp, readDownload } from './helpers';
+import { datasetPath, openApp, readDownload, sharedDir } from './helpers';
 import { expectedSchema } from './infer-helpers';
 
 test('classify panel: run with progress, cancel, label chart, filter, export, gold-label metrics', async ({ page }) => {
@@ -58,4 +59,25 @@ test('classify panel: run with progress, cancel, label chart, filter, export, go
   await expect(panel.getByTestId('eval-accuracy')).toHaveText(`${(100 * api.evaluation.accuracy).toFixed(1)}%`);
   await expect(panel.getByTestId('eval-macro-f1')).toHaveText(api.evaluation.macroF1.toFixed(3));
   await expect(panel.getByRole('table', { name: /Confusion matrix/ })).toBeVisible();
+});
+
+test('classify panel: a model folder picked from disk runs like the served model', async ({ page }) => {
+  const texts = ['a gorgeous, witty, seductive movie.', 'the plot is paper-thin and the acting wooden.', ''];
+  const csv = ['id,text', ...texts.map((t, i) => `${i},"${t}"`)].join('\n') + '\n';
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles({ name: 'few.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  const panel = page.getByRole('region', { name: 'Classify text' });
+  await panel.getByRole('radio', { name: 'Local folder' }).check();
+  await panel.getByLabel('Model folder').setInputFiles(path.join(sharedDir, 'models', 'distilbert-tiny-emotion'));
+  await expect(panel.getByText(/^distilbert-tiny-emotion: \d+ files/)).toBeVisible();
+  await panel.getByLabel('Backend').selectOption('wasm');
+  await panel.getByRole('button', { name: 'Run' }).click();
+  await expect(panel.getByTestId('results-summary')).toContainText('3 rows · 2 ok · 1 errors · model distilbert-tiny-emotion on wasm (fp32)');
+  const api = await page.evaluate(async () => {
+    const t = await window.jammi!.infer({ source: 'few', model: 'distilbert-tiny-emotion', columns: ['text'], key: 'id', backend: 'wasm' });
+    return [...t.getChild('label')!].filter((l): l is string => l !== null);
+  });
+  for (const label of new Set(api)) {
+    await expect(panel.getByTestId(`label-count-${label}`)).toHaveText(String(api.filter((l) => l === label).length));
+  }
 });
