@@ -12,21 +12,21 @@ env.useBrowserCache = false;
 // Importing transformers.js points ONNX Runtime's `wasmPaths` at a CDN: `./ort` points them back at our own
 // assets before it creates any session.
 
-export interface Encoded {
-  ids: number[];
-}
-
 export class TextTokenizer {
+  private readonly tok: PreTrainedTokenizer;
+  /** How many special tokens the template puts before and after the text. */
   private readonly prefix: number;
   private readonly suffix: number;
+  /** The id padding uses (masked out by `attention_mask`). */
+  readonly padId: number;
+  readonly vocabSize: number;
 
   constructor(
     tokenizerJson: object,
     tokenizerConfig: object,
     private readonly maxLength: number,
   ) {
-    const tok = new PreTrainedTokenizer(tokenizerJson, tokenizerConfig);
-    this.tok = tok;
+    const tok = (this.tok = new PreTrainedTokenizer(tokenizerJson, tokenizerConfig));
     // Where the template puts its special tokens, read off one probe text.
     const probe = 'hello world';
     const full = tok.encode(probe);
@@ -36,11 +36,6 @@ export class TextTokenizer {
     this.padId = tok.pad_token_id ?? 0;
     this.vocabSize = tok.get_vocab().size;
   }
-
-  private readonly tok: PreTrainedTokenizer;
-  /** The id padding uses (masked out by `attention_mask`). */
-  readonly padId: number;
-  readonly vocabSize: number;
 
   /** Token ids of one text, special tokens included, truncated to the model's maximum length. */
   encode(text: string): number[] {
