@@ -64,13 +64,14 @@ export class ColumnBuilder {
     return this.numbers && this.nonNull > 0 && !looksLikeIdColumn(this.name) ? 'number' : 'text';
   }
 
+  /** The vector views the builder's buffers (no copy): append nothing after this. */
   finish(type: ColumnType = this.inferredType()): Vector {
     const length = this.length;
     const nullCount = length - this.nonNull;
-    const nullBitmap = nullCount > 0 ? this.validity.slice(0, Math.ceil(length / 8)) : undefined;
+    const nullBitmap = nullCount > 0 ? this.validity.subarray(0, Math.ceil(length / 8)) : undefined;
     if (type === 'number') {
       if (!this.numbers) throw new Error(`Column "${this.name}" holds values that are not numbers; it can only be text.`);
-      return makeVector(makeData({ type: new Float64(), length, nullCount, nullBitmap, data: this.numbers.slice(0, length) }));
+      return makeVector(makeData({ type: new Float64(), length, nullCount, nullBitmap, data: this.numbers.subarray(0, length) }));
     }
     return makeVector(
       makeData({
@@ -78,8 +79,8 @@ export class ColumnBuilder {
         length,
         nullCount,
         nullBitmap,
-        valueOffsets: this.offsets.slice(0, length + 1),
-        data: this.bytes.slice(0, this.byteLength),
+        valueOffsets: this.offsets.subarray(0, length + 1),
+        data: this.bytes.subarray(0, this.byteLength),
       }),
     );
   }

@@ -1,0 +1,140 @@
+/**
+ * Adapter files. `encoder` target: PEFT's LoRA format (`adapter_config.json` + `adapter_model.safetensors`, keys
+ * `base_model.model.<HF module>.lora_A.weight` [r, in] / `.lora_B.weight` [out, r], trained head modules as
+ * `base_model.model.<module>.weight` / `.bias`), plus our `id2label` / `label2id`. `head` target: our documented
+ * projection-head format (`projection.lora_A/B.weight`, `classifier.weight/bias`, `adapter_type: "projection_head"`).
+ */
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
+
+export const PEFT_PREFIX = 'base_model.model.';
+export const ADAPTER_CONFIG = 'adapter_config.json';
+export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+
+export interface EncoderAdapterConfig {
+  peft_type: 'LORA';
+  task_type: 'SEQ_CLS';
+  base_model_name_or_path: string;
+  r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  use_rslora: boolean;
+  target_modules: string[];
+  modules_to_save: string[];
+  layers_to_transform: number[] | null;
+  bias: 'none';
+  fan_in_fan_out: false;
+  inference_mode: true;
+  id2label: Record<string, string>;
+  label2id: Record<string, number>;
+}
+
+export interface HeadAdapterConfig {
+  adapter_type: 'projection_head';
+  base_model_name_or_path: string;
+  pooling: 'mean' | 'cls';
+  /** Embeddings are L2-normalised before the projection. */
+  normalize: true;
+  embedding_dim: number;
+  r: number;
+  lora_alpha: number;
+  use_rslora: boolean;
+  id2label: Record<string, string>;
+  label2id: Record<string, number>;
+}
+
+export type AdapterConfig = EncoderAdapterConfig | HeadAdapterConfig;
+
+export interface Adapter {
+  config: AdapterConfig;
+  /** By model parameter name (HF names; no PEFT prefix). */
+  tensors: Map<string, F32Entry>;
+}
+
+export class AdapterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdapterError';
+  }
+}
+
+export function labelMaps(classes: readonly string[]): { id2label: Record<string, string>; label2id: Record<string, number> } {
+  return {
+    id2label: Object.fromEntries(classes.map((c, i) => [String(i), c])),
+    label2id: Object.fromEntries(classes.map((c, i) => [c, i])),
+  };
+}
+
+/** Class names in index order from an adapter config's id2label. */
+export function adapterLabels(config: AdapterConfig): string[] {
+  const entries = Object.entries(config.id2label ?? {}).map(([k, v]) => [Number(k), String(v)] as const);
+  entries.sort((a, b) => a[0] - b[0]);
+  if (entries.length < 2 || entries.some(([k], i) => k !== i)) {
+    throw new AdapterError(`${ADAPTER_CONFIG} needs an id2label mapping with keys 0…n−1 (n ≥ 2).`);
+  }
+  return entries.map(([, v]) => v);
+}
+
+/** The two files, byte-for-byte deterministic for the same tensors and config. */
+export function writeAdapter(adapter: Adapter): Record<string, Uint8Array> {
+  const isPeft = 'peft_type' in adapter.config;
+  const entries: Record<string, F32Entry> = {};
+  for (const [name, t] of adapter.tensors) entries[isPeft ? PEFT_PREFIX + name : name] = t;
+  return {
+    [ADAPTER_CONFIG]: strToU8(JSON.stringify(adapter.config, null, 2) + '\n'),
+    [ADAPTER_WEIGHTS]: writeSafetensors(entries, { format: 'pt' }),
+  };
+}
+
+/** Reads the two files back (PEFT prefix removed), with clear errors for anything missing or malformed. */
+export function readAdapter(files: Record<string, Uint8Array>): Adapter {
+  const configBytes = files[ADAPTER_CONFIG];
+  const weightBytes = files[ADAPTER_WEIGHTS];
+  if (!configBytes) throw new AdapterError(`The adapter has no ${ADAPTER_CONFIG}.`);
+  if (!weightBytes) throw new AdapterError(`The adapter has no ${ADAPTER_WEIGHTS}.`);
+  let config: AdapterConfig;
+  try {
+    config = JSON.parse(strFromU8(configBytes)) as AdapterConfig;
+  } catch (e) {
+    throw new AdapterError(`${ADAPTER_CONFIG} is not valid JSON: ${(e as Error).message}`);
+  }
+  const isPeft = 'peft_type' in config;
+  if (isPeft) {
+    const { peft_type, task_type } = config as { peft_type: string; task_type: string };
+    if (peft_type !== 'LORA' || task_type !== 'SEQ_CLS') {
+      throw new AdapterError(`Only LoRA sequence-classification adapters are supported (peft_type "LORA", task_type "SEQ_CLS"); got ${peft_type} / ${task_type}.`);
+    }
+  }
+  if (!isPeft && (config as HeadAdapterConfig).adapter_type !== 'projection_head') {
+    throw new AdapterError(`${ADAPTER_CONFIG} is neither a PEFT LoRA config nor a projection-head config.`);
+  }
+  adapterLabels(config);
+  const file = parseSafetensors(weightBytes);
+  const tensors = new Map<string, F32Entry>();
+  for (const [key, info] of file.tensors) {
+    const name = isPeft && key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
+    tensors.set(name, { shape: info.shape, data: file.getFloat32(key) });
+  }
+  return { config, tensors };
+}
+
+export function zipAdapter(files: Record<string, Uint8Array>): Uint8Array {
+  // A fixed timestamp keeps the zip as deterministic as its contents.
+  return zipSync(files, { mtime: new Date('2000-01-01T00:00:00Z'), level: 6 });
+}
+
+/** The adapter's files from a zip (found at any folder depth). */
+export function unzipAdapter(zip: Uint8Array): Record<string, Uint8Array> {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(zip);
+  } catch (e) {
+    throw new AdapterError(`The adapter zip could not be read: ${(e as Error).message}`);
+  }
+  const out: Record<string, Uint8Array> = {};
+  for (const [path, bytes] of Object.entries(entries)) {
+    const base = path.split('/').pop()!;
+    if (base === ADAPTER_CONFIG || base === ADAPTER_WEIGHTS) out[base] = bytes;
+  }
+  return out;
+}

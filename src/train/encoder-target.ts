@@ -1,0 +1,104 @@
+/**
+ * The `encoder` target: LoRA inside the encoder's linears (query/value by default), the classification head
+ * trained in full, everything else frozen; saved in PEFT's format.
+ */
+import type { Backend } from '../grad';
+import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
+import type { TokenBatch } from '../nn/layers';
+import type { F32Entry } from '../nn/safetensors';
+import { labelMaps, type Adapter, type EncoderAdapterConfig } from './adapter';
+import { DEFAULT_TARGET_MODULES, type FineTuneConfig } from './config';
+import { MODULES_TO_SAVE, isHeadParam, withFreshHead } from './encoder-model';
+import type { TrainableModel } from './loop';
+
+/** Row-major padded ids and mask for some token rows (dynamic padding to the longest). */
+export function tokenBatch(rows: readonly (readonly number[])[], padId: number): TokenBatch {
+  const seq = Math.max(1, ...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * seq).fill(padId);
+  const mask = new Int32Array(rows.length * seq);
+  rows.forEach((r, b) => {
+    ids.set(r, b * seq);
+    mask.fill(1, b * seq, b * seq + r.length);
+  });
+  return { ids, mask, batch: rows.length, seq };
+}
+
+/** Which linears get LoRA: names ending in a target module, in the chosen layers. */
+export function loraModules(model: SequenceClassifier, config: FineTuneConfig): string[] {
+  const targets = config.target_modules ?? DEFAULT_TARGET_MODULES[model.architecture];
+  const layers = config.layers_to_transform;
+  const names = [...model.linears().keys()].filter((name) => {
+    if (!targets.some((t) => name === t || name.endsWith(`.${t}`))) return false;
+    if (isHeadParam(model.architecture, `${name}.weight`)) return false;
+    if (layers === null) return true;
+    const m = /(?:^|\.)(?:layer|layers)\.(\d+)\./.exec(name);
+    return m !== null && layers.includes(Number(m[1]));
+  });
+  if (names.length === 0) {
+    throw new Error(`No encoder linear matches target_modules ${JSON.stringify(targets)}${layers ? ` in layers ${layers.join(', ')}` : ''}.`);
+  }
+  return names;
+}
+
+export interface EncoderSetup {
+  model: SequenceClassifier;
+  trainable: TrainableModel;
+  /** The adapter's tensors now (read them after training). */
+  adapter(): Promise<Adapter>;
+  dispose(): void;
+}
+
+/** Loads the base with a fresh head for `classes`, attaches LoRA, and marks the head trainable. */
+export function setupEncoderTarget(opts: {
+  files: ModelFiles;
+  baseModel: string;
+  backend: Backend;
+  config: FineTuneConfig;
+  classes: readonly string[];
+  tokens: readonly (readonly number[])[];
+  padId: number;
+}): EncoderSetup {
+  const { config, classes } = opts;
+  const model = loadClassifier(withFreshHead(opts.files, classes, config.seed), opts.backend);
+  try {
+    const modules = loraModules(model, config);
+    const lora = model.addLora(modules, { r: config.lora_rank, alpha: config.lora_alpha, rslora: config.use_rslora, seed: config.seed });
+    const head = [...model.params].filter(([name]) => isHeadParam(model.architecture, name)).map(([, t]) => t);
+    for (const t of head) t.requiresGrad = true;
+    const params = [...lora, ...head];
+    const trainable: TrainableModel = {
+      params,
+      logits: (rows) => model.forward(tokenBatch(rows.map((r) => opts.tokens[r]), opts.padId)),
+      lengthOf: (row) => opts.tokens[row].length,
+    };
+    const adapterConfig: EncoderAdapterConfig = {
+      peft_type: 'LORA',
+      task_type: 'SEQ_CLS',
+      base_model_name_or_path: opts.baseModel,
+      r: config.lora_rank,
+      lora_alpha: config.lora_alpha,
+      lora_dropout: config.lora_dropout,
+      use_rslora: config.use_rslora,
+      target_modules: config.target_modules ?? DEFAULT_TARGET_MODULES[model.architecture],
+      modules_to_save: MODULES_TO_SAVE[model.architecture],
+      layers_to_transform: config.layers_to_transform,
+      bias: 'none',
+      fan_in_fan_out: false,
+      inference_mode: true,
+      ...labelMaps(classes),
+    };
+    return {
+      model,
+      trainable,
+      async adapter() {
+        const tensors = new Map<string, F32Entry>();
+        for (const p of params) tensors.set(p.name!, { shape: p.shape, data: await p.read() });
+        return { config: adapterConfig, tensors };
+      },
+      dispose: () => model.dispose(),
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The `head` target (Jammi's projection head, done right): a frozen encoder gives each text's pooled, L2-normalised
+ * embedding once; a LoRA projection with an identity base, z = x + s·B·A·x, and a full classifier, logits = W·z + b,
+ * are trained on them. Unlike Jammi, the classifier has its own full weight and bias, and inference applies it.
+ */
+import { Rng } from '../grad/rng';
+import { Tensor, add, linear, scale, type Backend } from '../grad';
+import type { F32Entry } from '../nn/safetensors';
+import { labelMaps, type Adapter, type HeadAdapterConfig } from './adapter';
+import type { FineTuneConfig } from './config';
+import type { TrainableModel } from './loop';
+
+export interface HeadSetup {
+  trainable: TrainableModel;
+  adapter(): Promise<Adapter>;
+  dispose(): void;
+}
+
+/** Scales each row to unit L2 norm (a zero row stays zero). */
+export function l2Normalize(rows: Float32Array[]): Float32Array[] {
+  return rows.map((r) => {
+    let n = 0;
+    for (const v of r) n += v * v;
+    n = Math.sqrt(n);
+    return n === 0 ? Float32Array.from(r) : r.map((v) => v / n);
+  });
+}
+
+/** The projection head's forward on a batch of embeddings [rows, dim]: logits [rows, classes]. */
+export function projectionHeadForward(x: Tensor, p: { A: Tensor; B: Tensor; W: Tensor; b: Tensor; scaling: number }): Tensor {
+  const z = add(x, scale(linear(linear(x, p.A, null), p.B, null), p.scaling));
+  return linear(z, p.W, p.b);
+}
+
+export function setupHeadTarget(opts: {
+  backend: Backend;
+  config: FineTuneConfig;
+  classes: readonly string[];
+  /** L2-normalised pooled embeddings, one per example. */
+  embeddings: Float32Array[];
+  baseModel: string;
+  pooling: 'mean' | 'cls';
+}): HeadSetup {
+  const { backend, config, classes, embeddings } = opts;
+  const dim = embeddings[0]?.length ?? 0;
+  if (dim === 0) throw new Error('No embeddings to train on.');
+  const r = config.lora_rank;
+  const bound = 1 / Math.sqrt(dim);
+  const param = (name: string, shape: number[], data: Float32Array) => {
+    const t = Tensor.fromData(backend, data, shape, true).keep();
+    t.name = name;
+    return t;
+  };
+  const A = param('projection.lora_A.weight', [r, dim], Rng.forKey(config.seed, 'projection.lora_A.weight').fillUniform(new Float32Array(r * dim), -bound, bound));
+  const B = param('projection.lora_B.weight', [dim, r], new Float32Array(dim * r));
+  const W = param('classifier.weight', [classes.length, dim], Rng.forKey(config.seed, 'classifier.weight').fillNormal(new Float32Array(classes.length * dim), 0.02));
+  const b = param('classifier.bias', [classes.length], new Float32Array(classes.length));
+  const scaling = config.use_rslora ? config.lora_alpha / Math.sqrt(r) : config.lora_alpha / r;
+  const params = [A, B, W, b];
+  const adapterConfig: HeadAdapterConfig = {
+    adapter_type: 'projection_head',
+    base_model_name_or_path: opts.baseModel,
+    pooling: opts.pooling,
+    normalize: true,
+    embedding_dim: dim,
+    r,
+    lora_alpha: config.lora_alpha,
+    use_rslora: config.use_rslora,
+    ...labelMaps(classes),
+  };
+  return {
+    trainable: {
+      params,
+      logits(rows) {
+        const data = new Float32Array(rows.length * dim);
+        rows.forEach((row, i) => data.set(embeddings[row], i * dim));
+        return projectionHeadForward(Tensor.fromData(backend, data, [rows.length, dim]), { A, B, W, b, scaling });
+      },
+    },
+    async adapter() {
+      const tensors = new Map<string, F32Entry>();
+      for (const p of params) tensors.set(p.name!, { shape: p.shape, data: await p.read() });
+      return { config: adapterConfig, tensors };
+    },
+    dispose: () => params.forEach((p) => p.dispose()),
+  };
+}
+
+/** Applies a saved projection head to embeddings on the CPU: logits per row (the inference path). */
+export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<string, F32Entry>, embeddings: Float32Array[]): Float32Array[] {
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`The projection-head adapter has no ${name}.`);
+    return t;
+  };
+  const A = get('projection.lora_A.weight');
+  const B = get('projection.lora_B.weight');
+  const W = get('classifier.weight');
+  const bias = get('classifier.bias');
+  const [r, dim] = A.shape;
+  const n = W.shape[0];
+  const s = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
+  return l2Normalize(embeddings).map((x) => {
+    if (x.length !== dim) throw new Error(`Embeddings have ${x.length} dimensions; the adapter expects ${dim}.`);
+    const ax = new Float32Array(r);
+    for (let k = 0; k < r; k++) for (let i = 0; i < dim; i++) ax[k] += A.data[k * dim + i] * x[i];
+    const z = Float32Array.from(x);
+    for (let i = 0; i < dim; i++) for (let k = 0; k < r; k++) z[i] += s * B.data[i * r + k] * ax[k];
+    const logits = new Float32Array(n);
+    for (let c = 0; c < n; c++) {
+      let v = bias.data[c];
+      for (let i = 0; i < dim; i++) v += W.data[c * dim + i] * z[i];
+      logits[c] = v;
+    }
+    return logits;
+  });
+}

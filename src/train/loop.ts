@@ -1,0 +1,230 @@
+/**
+ * The training loop shared by both targets: seeded epochs of mini-batches, gradient accumulation, global-norm
+ * clipping, warmup + schedule, AdamW; validation each epoch; early stopping and best-checkpoint restore;
+ * cancel within one step; NaN/Inf guard. The model is anything that maps row indices to logits.
+ */
+import { AdamW, Tensor, backward, clipGradNorm, crossEntropy, learningRate, noGrad, scale, tidy, zeroGrad } from '../grad';
+import { classificationMetrics } from '../infer/metrics';
+import type { FineTuneConfig } from './config';
+import { Rng } from '../grad/rng';
+import { epochOrder, shuffle } from './data';
+
+export interface TrainableModel {
+  /** The trainable parameters (requiresGrad). */
+  readonly params: Tensor[];
+  /** Logits [rows, classes] for these example indices (training mode when `train`). */
+  logits(rows: readonly number[], train: boolean): Tensor;
+  /** Token count of an example, when batches are padded: rows of similar length are then batched together. */
+  lengthOf?(row: number): number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  examplesPerSecond: number;
+  /** Seconds left, estimated from the pace so far. */
+  eta: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  valMacroF1: number | null;
+}
+
+export interface LoopResult {
+  metrics: EpochMetrics[];
+  /** Epoch whose parameters the model holds at the end (null: the last state, no validation ran). */
+  bestEpoch: number | null;
+  stopped: 'completed' | 'early_stopped' | 'cancelled';
+  /** Validation predictions of the kept parameters: class indices. */
+  validation: { gold: number[]; predicted: number[] };
+}
+
+export interface LoopInput {
+  model: TrainableModel;
+  config: FineTuneConfig;
+  train: { rows: number[]; labels: number[] };
+  validation: { rows: number[]; labels: number[] };
+  classes: readonly string[];
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  shouldStop?: () => boolean;
+}
+
+export class TrainingFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingFailed';
+  }
+}
+
+const batches = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/**
+ * An epoch's mini-batches: a seeded shuffle; with `lengthOf`, windows of 50 batches are sorted by length before
+ * cutting (little padding, as HF's group_by_length) and the batches are shuffled again.
+ */
+export function epochBatches(rows: readonly number[], config: FineTuneConfig, epoch: number, lengthOf?: (row: number) => number): number[][] {
+  const order = epochOrder(rows, config.seed, epoch);
+  if (!lengthOf) return batches(order, config.batch_size);
+  const window = config.batch_size * 50;
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += window) {
+    const sorted = order.slice(i, i + window).sort((a, b) => lengthOf(b) - lengthOf(a) || a - b);
+    out.push(...batches(sorted, config.batch_size));
+  }
+  return shuffle(out, Rng.forKey(config.seed, `batches/${epoch}`));
+}
+
+export async function trainLoop(input: LoopInput): Promise<LoopResult> {
+  const { model, config, train, validation, classes } = input;
+  const labelOf = new Map<number, number>();
+  train.rows.forEach((r, i) => labelOf.set(r, train.labels[i]));
+  const microPerEpoch = Math.ceil(train.rows.length / config.batch_size);
+  const stepsPerEpoch = Math.ceil(microPerEpoch / config.gradient_accumulation_steps);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const schedule = {
+    kind: config.lr_schedule,
+    peakLr: config.learning_rate,
+    warmupSteps: Math.round(config.warmup_ratio * totalSteps),
+    totalSteps,
+  };
+  const optimizer = new AdamW(model.params, { lr: config.learning_rate, weightDecay: config.weight_decay });
+  const metrics: EpochMetrics[] = [];
+  const higherIsBetter = config.early_stopping_metric === 'val_accuracy';
+  let best: { epoch: number; score: number; params: Float32Array[] } | null = null;
+  let sinceBest = 0;
+  let step = 0;
+  let badSteps = 0;
+  let stopped: LoopResult['stopped'] = 'completed';
+  const started = performance.now();
+  let examples = 0;
+
+  outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+    let lossSum = 0;
+    let lossCount = 0;
+    const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
+    for (let m = 0; m < micro.length; m += config.gradient_accumulation_steps) {
+      if (input.shouldStop?.()) {
+        stopped = 'cancelled';
+        break outer;
+      }
+      const group = micro.slice(m, m + config.gradient_accumulation_steps);
+      const groupSize = group.reduce((a, b) => a + b.length, 0);
+      let stepLoss = 0;
+      for (const rows of group) {
+        const lossValue = tidy(() => {
+          const logits = model.logits(rows, true);
+          const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
+          // Each micro-batch's mean loss is weighted by its share of the accumulated batch.
+          backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
+          return loss.keep();
+        });
+        const value = (await lossValue.read())[0];
+        lossValue.dispose();
+        stepLoss += (value * rows.length) / groupSize;
+      }
+      const lr = learningRate(schedule, step);
+      if (!Number.isFinite(stepLoss)) {
+        if (++badSteps >= 3) throw new TrainingFailed(`The loss was ${stepLoss} for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
+        zeroGrad(model.params);
+      } else {
+        badSteps = 0;
+        clipGradNorm(model.params, config.max_grad_norm).dispose();
+        optimizer.lr = lr;
+        optimizer.update();
+        zeroGrad(model.params);
+        lossSum += stepLoss;
+        lossCount++;
+      }
+      step++;
+      examples += groupSize;
+      const elapsed = (performance.now() - started) / 1000;
+      input.onProgress?.({
+        epoch: epoch + 1,
+        step,
+        totalSteps,
+        loss: stepLoss,
+        learningRate: lr,
+        examplesPerSecond: examples / Math.max(elapsed, 1e-9),
+        eta: (elapsed / step) * (totalSteps - step),
+      });
+      // Let the worker see a cancel message between steps.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    const val = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
+    const epochMetrics: EpochMetrics = {
+      epoch: epoch + 1,
+      trainLoss: lossCount ? lossSum / lossCount : NaN,
+      valLoss: val?.loss ?? null,
+      valAccuracy: val?.accuracy ?? null,
+      valMacroF1: val?.macroF1 ?? null,
+    };
+    metrics.push(epochMetrics);
+    input.onEpoch?.(epochMetrics);
+    if (val) {
+      const score = higherIsBetter ? val.accuracy : -val.loss;
+      if (best === null || score > best.score) {
+        best = { epoch: epoch + 1, score, params: await Promise.all(model.params.map((p) => p.read())) };
+        sinceBest = 0;
+      } else if (config.early_stopping_patience > 0 && ++sinceBest >= config.early_stopping_patience) {
+        stopped = 'early_stopped';
+        break;
+      }
+    }
+  }
+  optimizer.dispose();
+  // The best epoch's parameters (also after a cancel mid-epoch, which leaves half-trained ones behind).
+  if (best !== null) restore(model.params, best.params);
+  const kept = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
+  return {
+    metrics,
+    bestEpoch: best?.epoch ?? null,
+    stopped,
+    validation: { gold: [...validation.labels], predicted: kept?.predicted ?? [] },
+  };
+}
+
+function restore(params: Tensor[], values: Float32Array[]): void {
+  noGrad(() =>
+    params.forEach((p, i) => {
+      tidy(() => p.assign(Tensor.fromData(p.backend, values[i], p.shape)));
+    }),
+  );
+}
+
+/** Mean loss, accuracy, macro-F1 and predicted class of each row, without gradients. */
+export async function evaluateRows(model: TrainableModel, rows: readonly number[], labels: readonly number[], batchSize: number, classes: readonly string[]) {
+  let lossSum = 0;
+  const predicted: number[] = [];
+  for (const chunk of batches(rows.map((r, i) => [r, labels[i]] as const), batchSize)) {
+    const [loss, logits] = noGrad(() =>
+      tidy(() => {
+        const lg = model.logits(chunk.map(([r]) => r), false);
+        return [crossEntropy(lg, chunk.map(([, l]) => l)).keep(), lg.keep()] as const;
+      }),
+    );
+    lossSum += (await loss.read())[0] * chunk.length;
+    const values = await logits.read();
+    const c = logits.shape[1];
+    for (let i = 0; i < chunk.length; i++) {
+      let arg = 0;
+      for (let j = 1; j < c; j++) if (values[i * c + j] > values[i * c + arg]) arg = j;
+      predicted.push(arg);
+    }
+    loss.dispose();
+    logits.dispose();
+  }
+  const m = classificationMetrics(labels.map((l, i) => ({ gold: classes[l], predicted: classes[predicted[i]] })));
+  return { loss: lossSum / rows.length, accuracy: m.accuracy, macroF1: m.macroF1, predicted };
+}
