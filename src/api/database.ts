@@ -4,6 +4,8 @@ import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
 import { deleteSource, loadSources, saveSourceInfo } from '../data/store';
 import { JammiError } from './errors';
+import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
+import type { LocalModel } from '../infer/model-files';
 import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { inWorker, proxy } from './worker-call';
 
@@ -42,10 +44,13 @@ export class Database extends EventTarget {
   private readonly sources = new Map<string, { table: Table; info: SourceInfo }>();
   private readonly persist: boolean;
   private readonly loading = new Set<string>();
+  private readonly fineTuned: FineTunedModels;
+  private readonly jobs = new Map<string, Job>();
 
   private constructor(options: DatabaseOptions) {
     super();
     this.persist = options.persist ?? true;
+    this.fineTuned = new FineTunedModels(this.persist);
   }
 
   /** Creates the database and restores the sources kept from the last visit. */
@@ -59,6 +64,7 @@ export class Database extends EventTarget {
       } catch (e) {
         console.warn('jammi: could not restore saved sources', e);
       }
+      await db.fineTuned.restore().catch((e) => console.warn('jammi: could not restore saved adapters', e));
     }
     return db;
   }
@@ -125,12 +131,55 @@ export class Database extends EventTarget {
 
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
-    return runInfer((name) => this.getSource(name), options);
+    return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */
   async evaluate(options: EvaluateOptions): Promise<Evaluation> {
     return runEvaluate((name) => this.getSource(name), options);
+  }
+
+  /**
+   * Trains a LoRA adapter on a source's labelled rows, in a worker. Settings are checked before any work; the
+   * returned job runs on (`job.wait()`, `job.cancel()`, `job.onProgress(cb)`), and `job.modelId` works in `infer`.
+   */
+  async fineTune(options: FineTuneOptions): Promise<Job> {
+    const job = await startFineTune(await this.getSource(options.source), options, this.fineTuned);
+    this.jobs.set(job.id, job);
+    job.onChange(() => this.changed());
+    void job.wait().then(
+      () => this.changed(),
+      () => this.changed(),
+    );
+    this.changed();
+    return job;
+  }
+
+  /** Training jobs of this visit, newest last. */
+  listJobs(): Job[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Fine-tuned (and loaded) models, kept across reloads. */
+  async listFineTuned(): Promise<FineTunedModel[]> {
+    return this.fineTuned.list();
+  }
+
+  async removeFineTuned(modelId: string): Promise<void> {
+    await this.fineTuned.remove(modelId);
+    this.changed();
+  }
+
+  /** `adapter_config.json` and `adapter_model.safetensors` of a fine-tuned model. */
+  async exportAdapter(modelId: string): Promise<Record<string, Blob>> {
+    return this.fineTuned.export(modelId);
+  }
+
+  /** Takes an adapter back (a zip, or its two files) and returns a model id for `infer`. */
+  async loadAdapter(files: Blob | Blob[] | Record<string, Blob>, options: { baseModel?: string | LocalModel } = {}): Promise<string> {
+    const id = await this.fineTuned.load(files, options.baseModel);
+    this.changed();
+    return id;
   }
 
   /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */

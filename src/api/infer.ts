@@ -34,6 +34,8 @@ export interface InferOptions {
   /** Column whose value becomes `_row_id` (as text); by default the row number (0-based). */
   key?: string;
   backend?: Backend;
+  /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
+  engine?: 'onnx' | 'native';
   dtype?: Dtype;
   batchSize?: number;
   maxLength?: number;
@@ -100,7 +102,7 @@ function checkColumns(table: Table, source: string, names: string[], what: strin
   }
 }
 
-async function resolveModel(o: InferOptions): Promise<ModelRef> {
+export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource' | 'hubHost' | 'revision'>): Promise<ModelRef> {
   if (typeof o.model !== 'string') {
     if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('A local model needs a name and its files.');
     return { kind: 'local', model: o.model };
@@ -118,7 +120,10 @@ async function resolveModel(o: InferOptions): Promise<ModelRef> {
   }
 }
 
-export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions): Promise<Table> {
+/** A fine-tuned model's base and adapter files, for `jammi:fine-tuned:<id>` ids. */
+export type FineTunedLookup = (modelId: string) => { base: ModelRef; files: Record<string, Uint8Array> } | null;
+
+export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions, fineTuned: FineTunedLookup = () => null): Promise<Table> {
   const task = o.task ?? 'classification';
   if (task !== 'classification') throw new JammiError(`Unsupported task "${task}"; only "classification" is supported.`);
   const table = await getSource(o.source);
@@ -131,7 +136,10 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   const backend = o.backend ?? 'auto';
   if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
   if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
-  const ref = await resolveModel(o);
+  const engine = o.engine ?? 'onnx';
+  if (engine !== 'onnx' && engine !== 'native') throw new JammiError(`Unknown engine "${engine}"; use "onnx" or "native".`);
+  const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
+  const ref = adapted ? adapted.base : await resolveModel(o);
   if (o.signal?.aborted) throw abortError('Classification');
 
   const n = table.numRows;
@@ -145,7 +153,18 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   }
 
   const { remote, dead } = inferWorker();
-  const { key, info } = await call(remote.load({ ref, backend, dtype: o.dtype, maxLength: o.maxLength }), o.signal, dead);
+  const { key, info } = await call(
+    remote.load({
+      ref,
+      backend,
+      dtype: o.dtype,
+      maxLength: o.maxLength,
+      engine: adapted ? 'native' : engine,
+      adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
+    }),
+    o.signal,
+    dead,
+  );
 
   const status: string[] = new Array(n).fill('ok');
   const errors: (string | null)[] = new Array(n).fill(null);

@@ -32,6 +32,9 @@ export interface LoadOptions {
   backend: Backend;
   dtype?: Dtype;
   maxLength?: number;
+  /** `native`: our own engine (see `./native`); fine-tuned models carry their adapter's files. */
+  engine?: 'onnx' | 'native';
+  adapter?: { files: Record<string, Uint8Array>; modelId: string };
 }
 
 export interface ModelInfo {

@@ -5,19 +5,22 @@
 import { Classifier, type LoadOptions, type ModelInfo } from './classifier';
 import type { RowPrediction } from './head';
 import { listServedModels } from './model-files';
+import { NativeClassifier } from './native';
+
+type AnyClassifier = Classifier | NativeClassifier;
 
 const KEEP = 2;
-const loaded = new Map<string, Promise<Classifier>>();
+const loaded = new Map<string, Promise<AnyClassifier>>();
 
 function keyOf(o: LoadOptions): string {
   const ref =
     o.ref.kind === 'local'
       ? { kind: 'local', name: o.ref.model.name, files: Object.entries(o.ref.model.files).map(([p, b]) => [p, b.size]) }
       : o.ref;
-  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null]);
+  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null, o.engine ?? 'onnx', o.adapter?.modelId ?? null]);
 }
 
-async function classifier(key: string): Promise<Classifier> {
+async function classifier(key: string): Promise<AnyClassifier> {
   const c = loaded.get(key);
   if (!c) throw new Error('The model is no longer loaded; run again.');
   return c;
@@ -29,7 +32,7 @@ export const inferApi = {
     const key = keyOf(options);
     let c = loaded.get(key);
     if (!c) {
-      c = Classifier.load(options);
+      c = options.engine === 'native' || options.adapter ? NativeClassifier.load(options) : Classifier.load(options);
       loaded.set(key, c);
       c.catch(() => loaded.delete(key));
     } else {

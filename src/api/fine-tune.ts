@@ -1,0 +1,316 @@
+/**
+ * `Database.fineTune` and the fine-tuned models it makes: a `Job` per training run (in its own worker), and a
+ * registry of adapters (kept in OPFS across reloads) that `infer` can use as `jammi:fine-tuned:<id>`.
+ */
+import { wrap, proxy } from 'comlink';
+import type { Table } from 'apache-arrow';
+import type { TrainApi } from '../../workers/train.worker';
+import { classificationMetrics, type Metrics } from '../infer/metrics';
+import type { LocalModel, ModelRef } from '../infer/model-files';
+import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type AdapterConfig } from '../train/adapter';
+import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
+import { labelledExamples } from '../train/data';
+import type { EpochMetrics, TrainProgress } from '../train/loop';
+import { deleteAdapter, loadAdapters, saveAdapter } from '../train/store';
+import type { TrainBackend, TrainPhase } from '../train/worker-api';
+import { JammiError } from './errors';
+import { resolveModel } from './infer';
+
+export const FINE_TUNED_PREFIX = 'jammi:fine-tuned:';
+
+export interface FineTuneOptions {
+  source: string;
+  baseModel: string | LocalModel;
+  columns: { text: string; label: string };
+  method?: 'lora';
+  task?: 'classification';
+  /** `encoder` (default): LoRA in the encoder + the head, on our engine. `head`: a projection head on frozen embeddings. */
+  target?: FineTuneTarget;
+  config?: Partial<FineTuneConfig>;
+  backend?: TrainBackend;
+  modelSource?: 'auto' | 'served' | 'hub';
+  hubHost?: string;
+}
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface FineTuneReport {
+  status: JobStatus;
+  epochs: EpochMetrics[];
+  bestEpoch: number | null;
+  stoppedEarly: boolean;
+  /** Metrics of the kept checkpoint on the validation split (null without one). */
+  validation: Metrics | null;
+  trainRows: number;
+  validationRows: number;
+  skipped: { emptyText: number; emptyLabel: number };
+  warnings: string[];
+  backend: 'webgpu' | 'wasm' | null;
+  seconds: number;
+  labels: string[];
+}
+
+/** Where a base model came from, as it can be written down (a picked folder only by name). */
+export type StoredBase = Exclude<ModelRef, { kind: 'local' }> | { kind: 'local'; name: string };
+
+export interface FineTunedModel {
+  id: string;
+  modelId: string;
+  target: FineTuneTarget;
+  base: StoredBase;
+  labels: string[];
+  created: string;
+  report: FineTuneReport | null;
+}
+
+function storedBase(ref: ModelRef): StoredBase {
+  return ref.kind === 'local' ? { kind: 'local', name: ref.model.name } : ref;
+}
+
+let counter = 0;
+const newId = () => `${Date.now().toString(36)}${(counter++).toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+
+/** A training run. `wait()` resolves with the report when it completes or is cancelled, and rejects if it fails. */
+export class Job {
+  readonly modelId: string;
+  status: JobStatus = 'queued';
+  /** Per-epoch metrics so far. */
+  readonly metrics: EpochMetrics[] = [];
+  phase: TrainPhase | null = null;
+  lastProgress: TrainProgress | null = null;
+  error: string | null = null;
+  private readonly listeners = new Set<(p: TrainProgress) => void>();
+  private readonly changeListeners = new Set<() => void>();
+  private readonly done: Promise<FineTuneReport>;
+  private stop: () => void = () => {};
+
+  constructor(
+    readonly id: string,
+    readonly target: FineTuneTarget,
+    run: (job: Job, setStop: (f: () => void) => void) => Promise<FineTuneReport>,
+  ) {
+    this.modelId = FINE_TUNED_PREFIX + id;
+    this.done = run(this, (f) => (this.stop = f));
+    this.done.catch(() => undefined);
+  }
+
+  wait(): Promise<FineTuneReport> {
+    return this.done;
+  }
+
+  /** Stops within one step; the best checkpoint so far is kept and usable (status `cancelled`). */
+  cancel(): void {
+    if (this.status === 'queued' || this.status === 'running') this.stop();
+  }
+
+  /** `{ epoch, step, totalSteps, loss, learningRate, examplesPerSecond, eta }` after every optimiser step. */
+  onProgress(cb: (p: TrainProgress) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** Any change of status, phase, progress or metrics (for the UI). */
+  onChange(cb: () => void): () => void {
+    this.changeListeners.add(cb);
+    return () => this.changeListeners.delete(cb);
+  }
+
+  /** @internal */
+  emit(p?: TrainProgress): void {
+    if (p) {
+      this.lastProgress = p;
+      for (const l of this.listeners) l(p);
+    }
+    for (const l of this.changeListeners) l();
+  }
+}
+
+/** Trained and loaded adapters, by model id. */
+export class FineTunedModels {
+  private readonly models = new Map<string, { info: FineTunedModel; files: Record<string, Uint8Array>; base?: ModelRef }>();
+
+  constructor(private readonly persist: boolean) {}
+
+  async restore(): Promise<void> {
+    if (!this.persist) return;
+    for (const { meta, files } of await loadAdapters<FineTunedModel>()) this.models.set(meta.modelId, { info: meta, files });
+  }
+
+  list(): FineTunedModel[] {
+    return [...this.models.values()].map((m) => m.info);
+  }
+
+  has(modelId: string): boolean {
+    return this.models.has(modelId);
+  }
+
+  get(modelId: string) {
+    const m = this.models.get(modelId);
+    if (!m) {
+      const known = [...this.models.keys()];
+      throw new JammiError(`Unknown fine-tuned model "${modelId}". ${known.length ? `Known: ${known.join(', ')}.` : 'None has been trained or loaded yet.'}`);
+    }
+    return m;
+  }
+
+  /** Base model and adapter files of `modelId` when it names a fine-tuned model; null for any other id. */
+  lookup(modelId: string): { base: ModelRef; files: Record<string, Uint8Array> } | null {
+    if (!modelId.startsWith(FINE_TUNED_PREFIX)) return null;
+    const m = this.get(modelId);
+    let base = m.base;
+    if (!base) {
+      if (m.info.base.kind === 'local') {
+        throw new JammiError(`${modelId} was trained on the local folder "${m.info.base.name}", which is gone after a reload: load the adapter again with { baseModel: <that folder> }.`);
+      }
+      base = m.info.base;
+    }
+    return { base, files: m.files };
+  }
+
+  async add(info: FineTunedModel, files: Record<string, Uint8Array>, base?: ModelRef): Promise<void> {
+    this.models.set(info.modelId, { info, files, base });
+    if (this.persist) await saveAdapter(info.id, files, info).catch((e) => console.warn('jammi: could not save the adapter', e));
+  }
+
+  async remove(modelId: string): Promise<void> {
+    const m = this.get(modelId);
+    this.models.delete(modelId);
+    if (this.persist) await deleteAdapter(m.info.id);
+  }
+
+  /** The adapter's two files as Blobs (`adapter_config.json`, `adapter_model.safetensors`). */
+  export(modelId: string): Record<string, Blob> {
+    const { files } = this.get(modelId);
+    return {
+      [ADAPTER_CONFIG]: new Blob([files[ADAPTER_CONFIG] as Uint8Array<ArrayBuffer>], { type: 'application/json' }),
+      [ADAPTER_WEIGHTS]: new Blob([files[ADAPTER_WEIGHTS] as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }),
+    };
+  }
+
+  /** Registers an adapter from a zip or its two files; `baseModel` overrides the one the config names. */
+  async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel, resolve = resolveModel): Promise<string> {
+    const files = await adapterFiles(input);
+    let config: AdapterConfig;
+    try {
+      config = readAdapter(files).config;
+    } catch (e) {
+      throw new JammiError(`This adapter cannot be loaded: ${(e as Error).message}`);
+    }
+    const baseName = baseModel ?? config.base_model_name_or_path;
+    if (!baseName) throw new JammiError('The adapter does not name its base model; pass { baseModel }.');
+    const base = await resolve({ model: baseName });
+    const id = newId();
+    const info: FineTunedModel = {
+      id,
+      modelId: FINE_TUNED_PREFIX + id,
+      target: 'peft_type' in config ? 'encoder' : 'head',
+      base: storedBase(base),
+      labels: adapterLabels(config),
+      created: new Date().toISOString(),
+      report: null,
+    };
+    await this.add(info, files, base);
+    return info.modelId;
+  }
+}
+
+async function adapterFiles(input: Blob | Blob[] | Record<string, Blob>): Promise<Record<string, Uint8Array>> {
+  const bytes = async (b: Blob) => new Uint8Array(await b.arrayBuffer());
+  if (input instanceof Blob) {
+    const head = await bytes(input.slice(0, 4));
+    if (head[0] !== 0x50 || head[1] !== 0x4b) throw new JammiError('Expected a zip of adapter_config.json and adapter_model.safetensors, or the two files.');
+    return unzipAdapter(await bytes(input));
+  }
+  const entries: [string, Blob][] = Array.isArray(input) ? input.map((f) => [(f as File).name ?? '', f]) : Object.entries(input);
+  if (entries.length === 1 && entries[0][0].endsWith('.zip')) return adapterFiles(entries[0][1]);
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, blob] of entries) out[name.split('/').pop()!] = await bytes(blob);
+  return out;
+}
+
+/** Checks everything that can be checked before any work, then starts the job in its own worker. */
+export async function startFineTune(table: Table, options: FineTuneOptions, registry: FineTunedModels): Promise<Job> {
+  if ((options.method ?? 'lora') !== 'lora') throw new JammiError(`Unknown method "${options.method}"; only "lora" is supported.`);
+  if ((options.task ?? 'classification') !== 'classification') throw new JammiError(`Unknown task "${options.task}"; only "classification" is supported.`);
+  const target = options.target ?? 'encoder';
+  if (target !== 'encoder' && target !== 'head') throw new JammiError(`Unknown target "${target}"; use "encoder" or "head".`);
+  const backend = options.backend ?? 'auto';
+  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
+  if (!options.columns?.text || !options.columns?.label) throw new JammiError('Name the text and label columns: columns: { text, label }.');
+  let config: FineTuneConfig;
+  let data: ReturnType<typeof labelledExamples>;
+  try {
+    config = resolveConfig(target, options.config);
+    data = labelledExamples(table, options.columns.text, options.columns.label);
+  } catch (e) {
+    throw new JammiError((e as Error).message);
+  }
+  const base = await resolveModel({ model: options.baseModel, modelSource: options.modelSource, hubHost: options.hubHost });
+  const id = newId();
+  return new Job(id, target, async (job, setStop) => {
+    const worker = new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module', name: `jammi-train-${id}` });
+    const api = wrap<TrainApi>(worker);
+    const started = performance.now();
+    const report = (status: JobStatus, r?: Awaited<ReturnType<TrainApi['train']>>): FineTuneReport => ({
+      status,
+      epochs: job.metrics,
+      bestEpoch: r?.result.bestEpoch ?? null,
+      stoppedEarly: r?.result.stopped === 'early_stopped',
+      validation:
+        r && r.result.validation.predicted.length
+          ? classificationMetrics(r.result.validation.gold.map((g, i) => ({ gold: data.classes[g], predicted: data.classes[r.result.validation.predicted[i]] })))
+          : null,
+      trainRows: r?.trainRows ?? 0,
+      validationRows: r?.validationRows ?? 0,
+      skipped: data.skipped,
+      warnings: data.warnings,
+      backend: r?.backend ?? null,
+      seconds: (performance.now() - started) / 1000,
+      labels: data.classes,
+    });
+    let cancelRequested = false;
+    setStop(() => {
+      cancelRequested = true;
+      void api.cancel();
+    });
+    const crashed = new Promise<never>((_, reject) =>
+      worker.addEventListener('error', (e) => reject(new Error(`The training worker failed: ${e.message || 'it could not start'}`))),
+    );
+    job.status = 'running';
+    job.emit();
+    try {
+      const outcome = await Promise.race([
+        api.train(
+          { target, base, texts: data.texts, labels: data.labels, classes: data.classes, config, backend },
+          proxy((p: TrainProgress) => job.emit(p)),
+          proxy((m: EpochMetrics) => {
+            job.metrics.push(m);
+            job.emit();
+          }),
+          proxy((p: TrainPhase) => {
+            job.phase = p;
+            job.emit();
+          }),
+        ),
+        crashed,
+      ]);
+      const status: JobStatus = outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
+      const final = report(status, outcome);
+      await registry.add(
+        { id, modelId: job.modelId, target, base: storedBase(base), labels: data.classes, created: new Date().toISOString(), report: final },
+        outcome.files,
+        base,
+      );
+      job.status = status;
+      job.emit();
+      return final;
+    } catch (e) {
+      job.status = 'failed';
+      job.error = (e as Error).message;
+      job.emit();
+      throw new JammiError(`Fine-tuning failed: ${(e as Error).message}`);
+    } finally {
+      worker.terminate();
+    }
+  });
+}

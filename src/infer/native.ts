@@ -1,0 +1,131 @@
+/**
+ * Classification on our own engine instead of ONNX Runtime: `engine: 'native'` for a plain model (from its
+ * `model.safetensors`), and every fine-tuned model — an encoder adapter merged into its base, or a projection head
+ * applied to the base's pooled embeddings. Same shape as `Classifier`: `info`, `classify`, `release`.
+ */
+import { CpuBackend, noGrad, tidy, type Backend as EngineBackend } from '../grad';
+import { createWebGpuBackend } from '../grad/backends/webgpu';
+import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
+import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../train/adapter';
+import { loadEmbedder, type Embedder } from '../train/embeddings';
+import { mergeEncoderAdapter } from '../train/encoder-model';
+import { tokenBatch } from '../train/encoder-target';
+import { applyProjectionHead } from '../train/head-target';
+import type { ModelError as ModelErrorType, ModelInfo } from './classifier';
+import { predict, type Id2Label, type RowPrediction } from './head';
+import { modelName, readModelFile, readModelJson, type ModelRef } from './model-files';
+import { hasWebGpu, type ExecutionBackend } from './ort';
+import { TextTokenizer } from './tokenizer';
+import { modelMaxLength, type LengthConfig } from './truncate';
+
+type Backend = 'auto' | ExecutionBackend;
+
+/** A user-facing error that crosses the worker boundary as a JammiError (as `ModelError` does). */
+function modelError(message: string): ModelErrorType {
+  const e = new Error(message) as ModelErrorType;
+  e.name = 'JammiError';
+  return e;
+}
+
+async function pickBackend(backend: Backend): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
+  const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+  if (used === 'wasm') return { engine: new CpuBackend(), used };
+  try {
+    return { engine: await createWebGpuBackend(), used };
+  } catch (e) {
+    throw modelError(`WebGPU is not available for the native engine: ${(e as Error).message}`);
+  }
+}
+
+const labelsOf = (id2label: Id2Label) =>
+  Object.keys(id2label)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((i) => id2label[String(i)]);
+
+export interface NativeLoad {
+  ref: ModelRef;
+  backend: Backend;
+  maxLength?: number;
+  /** A fine-tuned model: the adapter's two files, and the id to report. */
+  adapter?: { files: Record<string, Uint8Array>; modelId: string };
+}
+
+export class NativeClassifier {
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly tokenizer: TextTokenizer | null,
+    private readonly run: (texts: readonly string[], tokens: number[][] | null) => Promise<Float32Array[]>,
+    private readonly id2label: Id2Label,
+    readonly release: () => Promise<void>,
+  ) {}
+
+  static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
+    const name = adapter?.modelId ?? modelName(ref);
+    const fail = (e: unknown) => Promise.reject(modelError(`Model ${name}: ${(e as Error).message}`));
+    const config = await readModelJson<LengthConfig & Record<string, unknown>>(ref, 'config.json').catch(fail);
+    const parsed = adapter ? (() => {
+      try {
+        return readAdapter(adapter.files);
+      } catch (e) {
+        throw modelError(`Model ${name}: ${(e as Error).message}`);
+      }
+    })() : null;
+    const max = modelMaxLength(config, maxLength);
+    const id2label = (parsed?.config.id2label ?? config.id2label) as Id2Label | undefined;
+    if (!id2label || Object.keys(id2label).length === 0) throw modelError(`No id2label mapping for classification model ${name}`);
+
+    if (parsed && 'adapter_type' in parsed.config) {
+      // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.
+      const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+      const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
+      const head = parsed.config as HeadAdapterConfig;
+      const info: ModelInfo = { model: name, backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(id2label), multiLabel: false };
+      return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), id2label, () => embedder.release());
+    }
+
+    const [tokenizerJson, tokenizerConfig, weights] = await Promise.all([
+      readModelJson<object>(ref, 'tokenizer.json'),
+      readModelJson<object>(ref, 'tokenizer_config.json').catch(() => ({})),
+      readModelFile(ref, 'model.safetensors'),
+    ]).catch(fail);
+    let files: ModelFiles = { config, weights: new Uint8Array(weights) };
+    if (parsed) files = mergeEncoderAdapter(files, parsed.config as EncoderAdapterConfig, parsed.tensors);
+    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+    const { engine, used } = await pickBackend(backend);
+    let model: SequenceClassifier;
+    try {
+      model = loadClassifier(files, engine);
+    } catch (e) {
+      return fail(e);
+    }
+    const info: ModelInfo = {
+      model: name,
+      backend: used,
+      dtype: 'fp32',
+      file: parsed ? 'model.safetensors + adapter' : 'model.safetensors',
+      maxLength: max,
+      labels: labelsOf(id2label),
+      multiLabel: config.problem_type === 'multi_label_classification' && !parsed,
+    };
+    const run = async (_texts: readonly string[], tokens: number[][] | null) => {
+      const logits = noGrad(() => tidy(() => model.forward(tokenBatch(tokens!, tokenizer.padId)).keep()));
+      try {
+        const data = await logits.read();
+        const c = logits.shape[1];
+        return tokens!.map((_, i) => data.slice(i * c, (i + 1) * c));
+      } finally {
+        logits.dispose();
+      }
+    };
+    return new NativeClassifier(info, tokenizer, run, id2label, async () => model.dispose());
+  }
+
+  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */
+  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+    const t0 = performance.now();
+    const tokens = this.tokenizer ? texts.map((t) => this.tokenizer!.encode(t)) : null;
+    const logits = await this.run(texts, tokens);
+    return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0 };
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Fine-tuned models kept across reloads in the Origin Private File System: `adapters/<id>/` holds the adapter's
+ * two files and `meta.json` (written last: a folder without it is incomplete and is ignored).
+ */
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './adapter';
+
+async function adaptersDir(): Promise<FileSystemDirectoryHandle | null> {
+  if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;
+  return (await navigator.storage.getDirectory()).getDirectoryHandle('adapters', { create: true });
+}
+
+async function write(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
+  const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
+  await w.write(data as FileSystemWriteChunkType);
+  await w.close();
+}
+
+export async function saveAdapter<Meta>(id: string, files: Record<string, Uint8Array>, meta: Meta): Promise<void> {
+  const root = await adaptersDir();
+  if (!root) return;
+  const dir = await root.getDirectoryHandle(id, { create: true });
+  await write(dir, ADAPTER_CONFIG, files[ADAPTER_CONFIG]);
+  await write(dir, ADAPTER_WEIGHTS, files[ADAPTER_WEIGHTS]);
+  await write(dir, 'meta.json', JSON.stringify(meta));
+}
+
+export async function deleteAdapter(id: string): Promise<void> {
+  const root = await adaptersDir();
+  await root?.removeEntry(id, { recursive: true }).catch(() => undefined);
+}
+
+export async function loadAdapters<Meta>(): Promise<{ id: string; files: Record<string, Uint8Array>; meta: Meta }[]> {
+  const root = await adaptersDir();
+  if (!root) return [];
+  const out: { id: string; files: Record<string, Uint8Array>; meta: Meta }[] = [];
+  for await (const [id, handle] of (root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (handle.kind !== 'directory') continue;
+    const dir = handle as FileSystemDirectoryHandle;
+    try {
+      const read = async (name: string) => new Uint8Array(await (await (await dir.getFileHandle(name)).getFile()).arrayBuffer());
+      const meta = JSON.parse(new TextDecoder().decode(await read('meta.json'))) as Meta;
+      out.push({ id, meta, files: { [ADAPTER_CONFIG]: await read(ADAPTER_CONFIG), [ADAPTER_WEIGHTS]: await read(ADAPTER_WEIGHTS) } });
+    } catch {
+      await root.removeEntry(id, { recursive: true }).catch(() => undefined);
+    }
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
