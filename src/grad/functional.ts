@@ -4,13 +4,11 @@
  */
 import type { Backend } from './backend';
 import { Tensor, noGrad } from './tensor';
-import { add, addScalar, affine, erf, exp, log, mul, neg, recip, relu, scale, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise';
+import { add, addScalar, affine, erf, exp, log, mul, neg, recip, scale, sqrt, square, sub } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { concat, slice } from './ops/movement';
 import { max, mean, sum } from './ops/reduce';
 import type { Rng } from './rng';
-
-export { relu, sigmoid, tanh };
 
 /** softmax along `axis`: e^(x − max) / Σ e^(x − max). NOTE: the max is detached; softmax is shift-invariant. */
 export function softmax(x: Tensor, axis = -1): Tensor {
