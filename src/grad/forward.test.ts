@@ -84,6 +84,13 @@ describe('forward values', () => {
     const ge = g.gelu(Tensor.fromData(f64, [-1, 0.5], [2])).dataSync();
     expect(ge[0]).toBeCloseTo(-0.15865525393145707, 14);
     expect(ge[1]).toBeCloseTo(0.34573123063700656, 14);
+    // torch.nn.functional.gelu(x, approximate='tanh') and silu at -1, 0.5
+    const gt = g.geluTanh(Tensor.fromData(f64, [-1, 0.5], [2])).dataSync();
+    expect(gt[0]).toBeCloseTo(-0.15880800939172324, 14);
+    expect(gt[1]).toBeCloseTo(0.34571400982514394, 14);
+    const si = g.silu(Tensor.fromData(f64, [-1, 0.5], [2])).dataSync();
+    expect(si[0]).toBeCloseTo(-1 / (1 + Math.E), 14);
+    expect(si[1]).toBeCloseTo(0.5 / (1 + Math.exp(-0.5)), 14);
   });
 
   it('sum / max / gather values and bounds', () => {

@@ -4,7 +4,7 @@
  */
 import type { Backend } from './backend';
 import { Tensor, noGrad } from './tensor';
-import { add, addScalar, affine, erf, exp, log, mul, neg, recip, scale, sqrt, square, sub } from './ops/elementwise';
+import { add, addScalar, affine, erf, exp, log, mul, neg, recip, scale, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { concat, slice } from './ops/movement';
 import { max, mean, sum } from './ops/reduce';
@@ -27,6 +27,17 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 /** GELU, exact (erf) form: ½ x (1 + erf(x / √2)). */
 export function gelu(x: Tensor): Tensor {
   return mul(scale(x, 0.5), addScalar(erf(scale(x, Math.SQRT1_2)), 1));
+}
+
+/** GELU, tanh approximation (HF gelu_new / gelu_pytorch_tanh): ½ x (1 + tanh(√(2/π)(x + 0.044715 x³))). */
+export function geluTanh(x: Tensor): Tensor {
+  const inner = scale(add(x, scale(mul(x, square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(scale(x, 0.5), addScalar(tanh(inner), 1));
+}
+
+/** SiLU (swish): x · σ(x). */
+export function silu(x: Tensor): Tensor {
+  return mul(x, sigmoid(x));
 }
 
 /** Layer norm over the last axis: (x − μ) / √(σ² + eps) · w (+ b). σ² is the biased variance, as PyTorch. */

@@ -16,7 +16,7 @@ describe('gradients vs central differences (float64)', () => {
   });
 
   it('unary ops', () => {
-    for (const f of [g.exp, g.tanh, g.erf, g.neg, g.square, g.sigmoid, g.relu, g.gelu])
+    for (const f of [g.exp, g.tanh, g.erf, g.neg, g.square, g.sigmoid, g.relu, g.gelu, g.geluTanh, g.silu])
       gradCheck((x) => f(x), [[4, 5]], { seed: 3 });
     gradCheck((x) => g.log(x), [[7]], { ranges: [pos] });
     gradCheck((x) => g.sqrt(x), [[7]], { ranges: [pos] });

@@ -1,10 +1,10 @@
 /**
  * Post-norm BERT-family encoders (BERT, RoBERTa, DistilBERT) and their classification heads, loaded by HF names.
  * Math as in ../shared/tools/make_fixture.py: embeddings → LayerNorm → per layer
- *   x = LN(x + Wo·attn(x)),  x = LN(x + W2·gelu(W1·x)).
+ *   x = LN(x + Wo·attn(x)),  x = LN(x + W2·act(W1·x)), act = hidden_act (DistilBERT: activation), usually erf GELU.
  */
-import { Tensor, add, gelu, relu, slice, reshape, tanh, type Backend } from '../grad';
-import { LayerNorm, Linear, WeightStore, drop, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TokenBatch, type TrainContext } from './layers';
+import { Tensor, add, relu, slice, reshape, tanh, type Backend } from '../grad';
+import { LayerNorm, Linear, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TokenBatch, type TrainContext } from './layers';
 
 type Config = Record<string, unknown>;
 
@@ -40,6 +40,7 @@ export class PostNormEncoder {
   /** Dropout probabilities: hidden (embeddings, attention output, FFN output) and attention probabilities. */
   readonly pHidden: number;
   readonly pAttn: number;
+  private readonly act: Activation;
 
   constructor(
     readonly w: WeightStore,
@@ -55,6 +56,10 @@ export class PostNormEncoder {
     const eps = distil ? 1e-12 : num(c, 'layer_norm_eps');
     const n = num(c, distil ? 'n_layers' : 'num_hidden_layers');
     this.padId = typeof c.pad_token_id === 'number' ? c.pad_token_id : 0;
+    this.act = activation(distil ? c.activation : c.hidden_act);
+    if (distil && c.sinusoidal_pos_embds === true) throw new Error('DistilBERT with sinusoidal_pos_embds is not supported');
+    if (!distil && c.position_embedding_type !== undefined && c.position_embedding_type !== 'absolute')
+      throw new Error(`position_embedding_type ${JSON.stringify(c.position_embedding_type)} is not supported (absolute)`);
     this.pHidden = prob(c, distil ? 'dropout' : 'hidden_dropout_prob');
     this.pAttn = prob(c, distil ? 'attention_dropout' : 'attention_probs_dropout_prob');
     const p = prefix;
@@ -125,7 +130,7 @@ export class PostNormEncoder {
       const v = splitHeads(L.v.forward(x, train), this.heads);
       const ctx = mergeHeads(scaledDotAttention(q, k, v, bias, this.pAttn, train));
       x = L.ln1.forward(add(drop(L.o.forward(ctx, train), this.pHidden, train), x));
-      x = L.ln2.forward(add(drop(L.ff2.forward(gelu(L.ff1.forward(x, train)), train), this.pHidden, train), x));
+      x = L.ln2.forward(add(drop(L.ff2.forward(this.act(L.ff1.forward(x, train)), train), this.pHidden, train), x));
     }
     return x;
   }

@@ -61,7 +61,6 @@ function build(files: ModelFiles, backend: Backend, withHead: boolean): Sequence
   let linears: () => Map<string, Linear>;
   try {
     if (arch === 'modernbert') {
-      if (config.classifier_activation !== undefined && config.classifier_activation !== 'gelu') throw new Error(`classifier_activation ${String(config.classifier_activation)} is not supported`);
       const enc = new ModernBertEncoder(w, config);
       const head = withHead ? new ModernBertHead(w, config, labels.length) : null;
       encodeT = (t, train) => enc.forward(t, train);

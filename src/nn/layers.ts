@@ -1,5 +1,5 @@
 /** Building blocks on grad: a weight store keyed by HF names, Linear with an optional LoRA adapter, attention. */
-import { Rng, Tensor, add, dropout, gather, layerNorm, linear, matmul, permute, reshape, scale, softmax, type Backend } from '../grad';
+import { Rng, Tensor, add, dropout, gather, gelu, geluTanh, layerNorm, linear, matmul, permute, relu, reshape, scale, silu, softmax, type Backend } from '../grad';
 import { parseSafetensors, type SafetensorsFile } from './safetensors';
 
 /** Loads HF-named weights onto a backend once, and remembers every parameter by name. */
@@ -132,6 +132,28 @@ export class LayerNorm {
   }
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+export type Activation = (x: Tensor) => Tensor;
+
+/** An HF activation by its config name (hidden_act / activation / hidden_activation); unknown names throw. */
+export function activation(name: unknown): Activation {
+  switch (name) {
+    case undefined:
+    case 'gelu':
+      return gelu;
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return geluTanh;
+    case 'relu':
+      return relu;
+    case 'silu':
+    case 'swish':
+      return silu;
+    default:
+      throw new Error(`activation ${JSON.stringify(name)} is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu)`);
   }
 }
 

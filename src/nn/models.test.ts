@@ -56,6 +56,21 @@ describe('encoders vs PyTorch reference logits', () => {
     expect(backend.liveBuffers()).toBe(0);
   });
 
+  it('unsupported configs fail at load with a clear message and free what was loaded', () => {
+    const { config, weights } = files('bert-tiny-sentiment');
+    expect(() => loadClassifier({ config: { ...config, hidden_act: 'quick_gelu' }, weights }, backend)).toThrow(/activation "quick_gelu" is not supported/);
+    expect(() => loadClassifier({ config: { ...config, position_embedding_type: 'relative_key' }, weights }, backend)).toThrow(/relative_key/);
+    expect(() => loadClassifier({ config: { ...config, model_type: 'gpt2' }, weights }, backend)).toThrow(/unsupported model_type "gpt2"/);
+    expect(() => loadClassifier({ config: { ...config, hidden_size: 48 }, weights }, backend)).toThrow(/has shape \[32\], expected \[48\]/);
+    expect(backend.liveBuffers()).toBe(0);
+    const ok = loadClassifier({ config: { ...config, hidden_act: 'gelu_new' }, weights }, backend);
+    const ref = files('bert-tiny-sentiment').ref;
+    const err = tidy(() => maxAbsDiff(ok.forward(ref.input_ids, ref.attention_mask).dataSync(), ref.logits as number[][]));
+    expect(err).toBeGreaterThan(1e-6); // a different activation really is used …
+    expect(err).toBeLessThan(0.1); // … and it is close to erf-GELU
+    ok.dispose();
+  });
+
   it('bert-tiny-embed: CLS hidden state and mean pooling', () => {
     const { config, weights, ref } = files('bert-tiny-embed');
     const model = loadEncoder({ config, weights }, backend);

@@ -1,13 +1,13 @@
 /**
  * ModernBERT encoder and classification head, loaded by HF names. Pre-norm layers without biases:
  *   x += Wo·attn(rotary(q), rotary(k), v) over norm(x)   (layer 0 has no attn_norm)
- *   x += Wo·(gelu(a) ⊙ gate), [a, gate] = Wi·norm(x)     (GeGLU)
+ *   x += Wo·(act(a) ⊙ gate), [a, gate] = Wi·norm(x)      (GeGLU with act = hidden_activation, GELU)
  * Every `global_attn_every_n_layers`-th layer attends globally (global rope θ); the others within a sliding
  * window |i − j| ≤ local_attention/2 (local rope θ). Then final_norm, cls or masked-mean pooling,
- * head = norm(gelu(dense(pooled))), classifier.
+ * head = norm(act(dense(pooled))) with act = classifier_activation, classifier.
  */
-import { Tensor, add, div, gelu, mul, reshape, rotary, rotaryTables, slice, sum, permute, type Backend } from '../grad';
-import { LayerNorm, Linear, MASKED, WeightStore, drop, embed, mergeHeads, paddingBias, scaledDotAttention, type TokenBatch, type TrainContext } from './layers';
+import { Tensor, add, div, mul, reshape, rotary, rotaryTables, slice, sum, permute, type Backend } from '../grad';
+import { LayerNorm, Linear, MASKED, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, type TokenBatch, type TrainContext } from './layers';
 import { firstToken, prob } from './bert';
 
 type Config = Record<string, unknown>;
@@ -35,6 +35,7 @@ export class ModernBertEncoder {
   private readonly tok: Tensor;
   private readonly embNorm: LayerNorm;
   private readonly finalNorm: LayerNorm;
+  private readonly act: Activation;
 
   constructor(
     readonly w: WeightStore,
@@ -50,6 +51,7 @@ export class ModernBertEncoder {
     const attnBias = c.attention_bias === true;
     const mlpBias = c.mlp_bias === true;
     const norm = (name: string): LayerNorm => LayerNorm.load(w, name, h, eps, false);
+    this.act = activation(c.hidden_activation);
     this.tok = w.get('model.embeddings.tok_embeddings.weight');
     this.embNorm = norm('model.embeddings.norm');
     for (let i = 0; i < num(c, 'num_hidden_layers'); i++) {
@@ -102,7 +104,7 @@ export class ModernBertEncoder {
       x = add(x, drop(L.wo.forward(a, train), pAttn, train));
       const gi = L.wi.forward(L.mlpNorm.forward(x), train);
       const inter = gi.shape[2] / 2;
-      const glu = drop(mul(gelu(slice(gi, -1, 0, inter)), slice(gi, -1, inter, 2 * inter)), pMlp, train);
+      const glu = drop(mul(this.act(slice(gi, -1, 0, inter)), slice(gi, -1, inter, 2 * inter)), pMlp, train);
       x = add(x, L.mlpWo.forward(glu, train));
     }
     return this.finalNorm.forward(x);
@@ -125,6 +127,7 @@ export class ModernBertHead {
   readonly dense: Linear;
   readonly norm: LayerNorm;
   readonly classifier: Linear;
+  private readonly act: Activation;
   constructor(
     w: WeightStore,
     private readonly config: Config,
@@ -134,10 +137,11 @@ export class ModernBertHead {
     this.dense = Linear.load(w, 'head.dense', h, h, config.classifier_bias === true);
     this.norm = LayerNorm.load(w, 'head.norm', h, num(config, 'norm_eps'), false);
     this.classifier = Linear.load(w, 'classifier', h, labels);
+    this.act = activation(config.classifier_activation);
   }
   forward(hidden: Tensor, t: TokenBatch, train?: TrainContext): Tensor {
     const pooled = this.config.classifier_pooling === 'mean' ? maskedMean(hidden, t) : firstToken(hidden);
-    const y = drop(this.norm.forward(gelu(this.dense.forward(pooled, train))), prob(this.config, 'classifier_dropout'), train);
+    const y = drop(this.norm.forward(this.act(this.dense.forward(pooled, train))), prob(this.config, 'classifier_dropout'), train);
     return this.classifier.forward(y, train);
   }
 }
