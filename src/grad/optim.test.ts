@@ -34,6 +34,21 @@ describe('AdamW, clipping, schedules', () => {
     expect(be.liveBuffers()).toBe(0);
   });
 
+  it('parameters excluded by `decays` get no weight decay', () => {
+    const be = new g.CpuBackend('f64');
+    const w = Tensor.fromData(be, [2], [1], true);
+    const b = Tensor.fromData(be, [2], [1], true);
+    b.name = 'classifier.bias';
+    const opt = new g.AdamW([w, b], { lr: 0.1, weightDecay: 0.5, decays: (p) => !p.name?.endsWith('bias') });
+    w.grad = Tensor.fromData(be, [0], [1]).keep();
+    b.grad = Tensor.fromData(be, [0], [1]).keep();
+    opt.update();
+    expect(w.dataSync()[0]).toBeCloseTo(2 * (1 - 0.1 * 0.5), 14);
+    expect(b.dataSync()[0]).toBe(2);
+    g.zeroGrad([w, b]);
+    opt.dispose();
+  });
+
   it('clipGradNorm scales to the max norm only when above it', () => {
     const be = new g.CpuBackend('f64');
     const a = Tensor.fromData(be, [3], [1], true);

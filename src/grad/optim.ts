@@ -9,6 +9,8 @@ export interface AdamWOptions {
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /** Which parameters get weight decay (default: all). HF's Trainer exempts biases and LayerNorm weights. */
+  decays?: (p: Tensor) => boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ export class AdamW {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  private readonly decays: (p: Tensor) => boolean;
 
   constructor(params: Iterable<Tensor>, o: AdamWOptions) {
     this.params = [...params];
@@ -33,6 +36,7 @@ export class AdamW {
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0.01;
+    this.decays = o.decays ?? (() => true);
   }
 
   /** One update from each parameter's `.grad` (parameters without a grad are skipped). */
@@ -51,7 +55,7 @@ export class AdamW {
           const m = m0 === undefined ? scale(g, 1 - this.beta1) : add(scale(m0, this.beta1), scale(g, 1 - this.beta1));
           const v = v0 === undefined ? scale(square(g), 1 - this.beta2) : add(scale(v0, this.beta2), scale(square(g), 1 - this.beta2));
           const denom = affine(sqrt(v), 1 / Math.sqrt(bc2), this.eps);
-          const decayed = this.weightDecay !== 0 ? scale(p, 1 - lr * this.weightDecay) : p;
+          const decayed = this.weightDecay !== 0 && this.decays(p) ? scale(p, 1 - lr * this.weightDecay) : p;
           const next = add(decayed, scale(div(m, denom), -lr / bc1));
           p.assign(next);
           m0?.dispose();
