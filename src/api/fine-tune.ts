@@ -314,3 +314,15 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
     }
   });
 }
+
+export { defaultConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
+export type { EpochMetrics, TrainProgress } from '../train/loop';
+export type { TrainBackend, TrainPhase } from '../train/worker-api';
+
+/** One zip of an adapter's files (for a single download). */
+export async function adapterZip(files: Record<string, Blob>): Promise<Blob> {
+  const { zipAdapter } = await import('../train/adapter');
+  const bytes: Record<string, Uint8Array> = {};
+  for (const [name, blob] of Object.entries(files)) bytes[name] = new Uint8Array(await blob.arrayBuffer());
+  return new Blob([zipAdapter(bytes) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+}

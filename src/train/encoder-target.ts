@@ -3,6 +3,7 @@
  * trained in full, everything else frozen; saved in PEFT's format.
  */
 import type { Backend } from '../grad';
+import { Rng } from '../grad/rng';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
 import type { TokenBatch } from '../nn/layers';
 import type { F32Entry } from '../nn/safetensors';
@@ -62,13 +63,15 @@ export function setupEncoderTarget(opts: {
   const model = loadClassifier(withFreshHead(opts.files, classes, config.seed), opts.backend);
   try {
     const modules = loraModules(model, config);
-    const lora = model.addLora(modules, { r: config.lora_rank, alpha: config.lora_alpha, rslora: config.use_rslora, seed: config.seed });
+    const lora = model.addLora(modules, { r: config.lora_rank, alpha: config.lora_alpha, rslora: config.use_rslora, dropout: config.lora_dropout, seed: config.seed });
+    // Training mode applies the model's own dropout (as HF does) and lora_dropout, from one seeded stream.
+    const train = { rng: Rng.forKey(config.seed, 'dropout') };
     const head = [...model.params].filter(([name]) => isHeadParam(model.architecture, name)).map(([, t]) => t);
     for (const t of head) t.requiresGrad = true;
     const params = [...lora, ...head];
     const trainable: TrainableModel = {
       params,
-      logits: (rows) => model.forward(tokenBatch(rows.map((r) => opts.tokens[r]), opts.padId)),
+      logits: (rows, training) => model.forward(tokenBatch(rows.map((r) => opts.tokens[r]), opts.padId), undefined, training ? train : undefined),
       lengthOf: (row) => opts.tokens[row].length,
     };
     const adapterConfig: EncoderAdapterConfig = {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../api/database';
 import { ClassifyPanel } from './ClassifyPanel';
+import { TrainPanel } from './TrainPanel';
 import { LoadPanel } from './LoadPanel';
 import { SourceList } from './SourceList';
 import { TableView } from './TableView';
@@ -68,6 +69,7 @@ export function App({ db }: { db: Database }) {
               </div>
               <TableView table={table} label={`Rows of ${selected}`} />
               <ClassifyPanel db={db} source={selected} />
+              <TrainPanel db={db} source={selected} />
             </>
           ) : (
             <p className="empty">Load a CSV file, then pick it in the list to see its rows.</p>

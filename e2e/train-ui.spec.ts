@@ -1,0 +1,44 @@
+import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import { openApp, readDownload } from './helpers';
+
+test('Train panel: fine-tune a projection head, watch it, download the adapter, load it back', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  const rows = Array.from({ length: 120 }, (_, i) =>
+    i % 3 === 0 ? `${i},"WINNER!! Claim your free prize now, call 0800 ${i}",spam` : `${i},"see you at lunch tomorrow ${i}?",ham`,
+  );
+  await page.evaluate((csv) => window.jammi!.addSource('chat', csv), ['id,text,label', ...rows].join('\n'));
+  await page.getByRole('button', { name: 'chat', exact: true }).click();
+
+  const panel = page.getByRole('region', { name: 'Fine-tune (LoRA)' });
+  await expect(panel.getByLabel('Training text column')).toHaveValue('text');
+  await expect(panel.getByLabel('Training label column')).toHaveValue('label');
+  await panel.getByLabel('Head: projection head on frozen embeddings (fast)').check();
+  await panel.getByLabel('Served model').selectOption('bert-tiny-embed');
+  await panel.getByLabel('Training backend').selectOption('wasm');
+  await expect(panel.getByLabel('Epochs')).toHaveValue('30'); // the head target's defaults are filled in
+  await panel.getByLabel('Epochs').fill('6');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+
+  await expect(panel.getByTestId('train-status')).toContainText('completed', { timeout: 240_000 });
+  await expect(panel.getByRole('img', { name: /Loss curve over \d+ of \d+ steps/ })).toBeVisible();
+  await expect(panel.getByRole('table', { name: /Per epoch/ })).toBeVisible();
+  await expect(panel.getByRole('table', { name: 'Validation confusion matrix (kept checkpoint)' })).toBeVisible();
+
+  const list = panel.getByRole('region', { name: 'Fine-tuned models' });
+  await expect(list.getByRole('listitem')).toHaveCount(1);
+  const [download] = await Promise.all([page.waitForEvent('download'), list.getByRole('button', { name: 'Download adapter' }).click()]);
+  const zip = unzipSync(new Uint8Array(await readDownload(download)));
+  expect(Object.keys(zip).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  expect(JSON.parse(new TextDecoder().decode(zip['adapter_config.json']))).toMatchObject({ adapter_type: 'projection_head', id2label: { 0: 'ham', 1: 'spam' } });
+
+  await list.getByTestId('adapter-input').setInputFiles({ name: 'adapter.zip', mimeType: 'application/zip', buffer: await readDownload(download) });
+  await expect(list.getByRole('status')).toContainText('Loaded as jammi:fine-tuned:');
+  await expect(list.getByRole('listitem')).toHaveCount(2);
+
+  // A bad setting is refused with the field's name, before any work.
+  await panel.getByLabel('LoRA rank').fill('0');
+  await panel.getByRole('button', { name: 'Start training' }).click();
+  await expect(panel.getByRole('alert')).toContainText('config.lora_rank must be an integer from 1 to 256');
+});
