@@ -46,7 +46,7 @@ export function defaultConfig(target: FineTuneTarget): FineTuneConfig {
     lora_alpha: 16,
     use_rslora: false,
     lora_dropout: target === 'head' ? 0 : 0.05,
-    learning_rate: target === 'head' ? 1e-2 : 1e-3,
+    learning_rate: target === 'head' ? 1e-2 : 2e-3,
     epochs: target === 'head' ? 30 : 3,
     batch_size: 16,
     max_seq_length: 128,
