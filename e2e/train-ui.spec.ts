@@ -37,6 +37,18 @@ test('Train panel: fine-tune a projection head, watch it, download the adapter, 
   await expect(list.getByRole('status')).toContainText('Loaded as jammi:fine-tuned:');
   await expect(list.getByRole('listitem')).toHaveCount(2);
 
+  // Classify with the trained model from the Classify panel: its labels are the training labels.
+  const classify = page.getByRole('region', { name: 'Classify text' });
+  await classify.getByLabel('Fine-tuned', { exact: true }).check();
+  await expect(classify.getByLabel('Fine-tuned model')).toHaveValue(/jammi:fine-tuned:/);
+  await classify.getByLabel('Backend').selectOption('wasm');
+  await classify.getByRole('button', { name: 'Run' }).click();
+  await expect(classify.getByRole('figure', { name: 'Label counts' })).toBeVisible({ timeout: 120_000 });
+  const counts = classify.locator('[data-testid^="label-count-"]');
+  const ids = await counts.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+  expect(ids.every((t) => t === 'label-count-ham' || t === 'label-count-spam')).toBe(true);
+  expect((await counts.allTextContents()).reduce((a, t) => a + Number(t.replace(/,/g, '')), 0)).toBe(120);
+
   // A bad setting is refused with the field's name, before any work.
   await panel.getByLabel('LoRA rank').fill('0');
   await panel.getByRole('button', { name: 'Start training' }).click();

@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../api/database';
 import type { Backend, Dtype, InferOptions, InferProgress } from '../api/infer';
-import { ModelPicker, type ModelChoice } from './classify/ModelPicker';
+import type { FineTunedModel } from '../api/fine-tune';
+import { ModelPicker, modelChosen, modelOptions, type ModelChoice } from './classify/ModelPicker';
 import { ResultsView } from './classify/ResultsView';
 import './classify/classify.css';
 
@@ -32,6 +33,13 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
   const [batchSize, setBatchSize] = useState(32);
   const [run, setRun] = useState<Run | null>(null);
   const runRef = useRef<Run | null>(null);
+  const [fineTuned, setFineTuned] = useState<FineTunedModel[]>([]);
+  useEffect(() => {
+    const refresh = () => void db.listFineTuned().then(setFineTuned);
+    refresh();
+    db.addEventListener('change', refresh);
+    return () => db.removeEventListener('change', refresh);
+  }, [db]);
 
   useEffect(() => {
     let live = true;
@@ -57,7 +65,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
 
   if (!source || !table) return null;
   const names = table.schema.fields.map((f) => f.name);
-  const modelReady = model.kind === 'local' ? !!model.model : !!model.id.trim();
+  const modelReady = modelChosen(model);
   const running = run?.state === 'running';
 
   const start = () => {
@@ -76,11 +84,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
       batchSize,
       signal: controller.signal,
       onProgress: (progress) => update({ progress }),
-      ...(model.kind === 'served'
-        ? { model: model.id, modelSource: 'served' as const }
-        : model.kind === 'hub'
-          ? { model: model.id.trim(), modelSource: 'hub' as const, hubHost: model.host }
-          : { model: model.model! }),
+      ...modelOptions(model),
     };
     db.infer(options).then(
       (results) => update({ state: 'done', results }),
@@ -116,7 +120,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
             ))}
           </select>
         </label>
-        <ModelPicker value={model} onChange={setModel} />
+        <ModelPicker value={model} onChange={setModel} fineTuned={fineTuned} />
         <label>
           Backend{' '}
           <select value={backend} onChange={(e) => setBackend(e.target.value as Backend)} aria-label="Backend">

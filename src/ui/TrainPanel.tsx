@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { Database } from '../api/database';
 import { defaultConfig, type FineTuneConfig, type FineTunedModel, type FineTuneReport, type FineTuneTarget, type Job, type TrainBackend } from '../api/fine-tune';
 import { ConfusionMatrix } from './ConfusionMatrix';
-import { ModelPicker, type ModelChoice } from './classify/ModelPicker';
+import { ModelPicker, modelChosen, modelOptions, type ModelChoice } from './classify/ModelPicker';
 import { ConfigForm } from './train/ConfigForm';
 import { FineTunedList } from './train/FineTunedList';
 import { LossChart } from './train/LossChart';
@@ -57,10 +57,11 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
   if (!source) return null;
   const job = run?.job;
   const active = job?.status === 'running' || job?.status === 'queued';
-  const modelReady = model.kind === 'local' ? !!model.model : !!model.id.trim();
+  const modelReady = modelChosen(model);
 
   const start = async () => {
     setStartError(null);
+    const { model: baseModel, ...where } = modelOptions(model);
     try {
       const j = await db.fineTune({
         source,
@@ -68,11 +69,8 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
         target,
         backend,
         config,
-        ...(model.kind === 'served'
-          ? { baseModel: model.id, modelSource: 'served' as const }
-          : model.kind === 'hub'
-            ? { baseModel: model.id.trim(), modelSource: 'hub' as const, hubHost: model.host }
-            : { baseModel: model.model! }),
+        baseModel,
+        ...where,
       });
       const next: Run = { job: j, losses: [] };
       setRun(next);

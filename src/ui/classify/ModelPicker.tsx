@@ -1,16 +1,37 @@
 import { useEffect, useId, useState, type DragEvent } from 'react';
+import type { FineTunedModel } from '../../api/fine-tune';
 import { servedModels, type LocalModel } from '../../api/infer';
 import { folderFromDrop, folderFromFileList } from './folder';
 
 export type ModelChoice =
   | { kind: 'served'; id: string }
   | { kind: 'hub'; id: string; host: string }
-  | { kind: 'local'; model: LocalModel | null };
+  | { kind: 'local'; model: LocalModel | null }
+  | { kind: 'fine-tuned'; id: string };
+
+/** Whether a choice names a model yet. */
+export const modelChosen = (c: ModelChoice) => (c.kind === 'local' ? !!c.model : !!c.id.trim());
+
+/** The `model` (and where to look for it) that `infer` and `fineTune` take for a choice. */
+export function modelOptions(c: ModelChoice): { model: string | LocalModel; modelSource?: 'served' | 'hub'; hubHost?: string } {
+  switch (c.kind) {
+    case 'served':
+      return { model: c.id, modelSource: 'served' };
+    case 'hub':
+      return { model: c.id.trim(), modelSource: 'hub', hubHost: c.host };
+    case 'local':
+      return { model: c.model! };
+    case 'fine-tuned':
+      return { model: c.id };
+    default:
+      return c satisfies never;
+  }
+}
 
 export const DEFAULT_HOST = 'https://huggingface.co';
 
 /** The model to classify with: one served with the app, a Hub id (from a configurable host), or a local folder. */
-export function ModelPicker({ value, onChange }: { value: ModelChoice; onChange: (c: ModelChoice) => void }) {
+export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice; onChange: (c: ModelChoice) => void; fineTuned?: FineTunedModel[] }) {
   const id = useId();
   const [served, setServed] = useState<string[] | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -38,7 +59,7 @@ export function ModelPicker({ value, onChange }: { value: ModelChoice; onChange:
     <fieldset className="model-picker">
       <legend>Model</legend>
       <div role="radiogroup" aria-label="Model source" className="choices">
-        {(['served', 'hub', 'local'] as const).map((kind) => (
+        {(fineTuned ? (['served', 'hub', 'local', 'fine-tuned'] as const) : (['served', 'hub', 'local'] as const)).map((kind) => (
           <label key={kind}>
             <input
               type="radio"
@@ -50,11 +71,13 @@ export function ModelPicker({ value, onChange }: { value: ModelChoice; onChange:
                     ? { kind, id: served?.[0] ?? '' }
                     : kind === 'hub'
                       ? { kind, id: '', host: DEFAULT_HOST }
-                      : { kind, model: null },
+                      : kind === 'local'
+                        ? { kind, model: null }
+                        : { kind, id: fineTuned?.[fineTuned.length - 1]?.modelId ?? '' },
                 )
               }
             />
-            {kind === 'served' ? 'Served with the app' : kind === 'hub' ? 'Hub id' : 'Local folder'}
+            {kind === 'served' ? 'Served with the app' : kind === 'hub' ? 'Hub id' : kind === 'local' ? 'Local folder' : 'Fine-tuned'}
           </label>
         ))}
       </div>
@@ -89,6 +112,21 @@ export function ModelPicker({ value, onChange }: { value: ModelChoice; onChange:
           <p className="hint">Downloaded once, then kept in this browser's cache (works offline afterwards).</p>
         </>
       )}
+      {value.kind === 'fine-tuned' &&
+        (fineTuned && fineTuned.length > 0 ? (
+          <label>
+            Fine-tuned model{' '}
+            <select value={value.id} onChange={(e) => onChange({ kind: 'fine-tuned', id: e.target.value })} aria-label="Fine-tuned model">
+              {fineTuned.map((m) => (
+                <option key={m.modelId} value={m.modelId}>
+                  {m.modelId} ({m.target} on {m.base.kind === 'local' ? m.base.name : m.base.id}: {m.labels.join(', ')})
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <p className="hint">No fine-tuned models yet: train one below, or load an adapter.</p>
+        ))}
       {value.kind === 'local' && (
         <div
           className={`dropzone${dragging ? ' dragging' : ''}`}
