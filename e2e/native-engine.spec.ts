@@ -13,6 +13,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       const result = await inferInPage(page, { source, model, columns: ['text'], key: 'id', backend, engine: 'native', batchSize: 4 });
       expect(result.fields).toEqual(expectedSchema);
       expect(result.metadata['jammi.backend']).toBe(backend);
+      expect(result.metadata['jammi.engine']).toBe('native');
       const maxErr = checkAgainstReference(result, model, source);
       console.log(`native ${model} on ${backend}: max |p − reference| = ${maxErr.toExponential(2)}`);
     }

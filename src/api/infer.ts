@@ -231,6 +231,7 @@ function resultTable(r: {
   const metadata = new Map([
     ['jammi.task', 'classification'],
     ['jammi.model', r.info.model],
+    ['jammi.engine', r.info.engine],
     ['jammi.backend', r.info.backend],
     ['jammi.dtype', r.info.dtype],
     ['jammi.model_file', r.info.file],

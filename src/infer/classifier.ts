@@ -39,6 +39,8 @@ export interface LoadOptions {
 
 export interface ModelInfo {
   model: string;
+  /** ONNX Runtime, or our own engine (`engine: 'native'` and fine-tuned models). */
+  engine: 'onnx' | 'native';
   backend: ExecutionBackend;
   dtype: Dtype;
   file: string;
@@ -128,6 +130,7 @@ export class Classifier {
       .map((i) => id2label[String(i)]);
     const info: ModelInfo = {
       model: name,
+      engine: 'onnx',
       backend: used,
       dtype: usedDtype,
       file,

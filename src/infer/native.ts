@@ -80,7 +80,7 @@ export class NativeClassifier {
       const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
       const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
       const head = parsed.config as HeadAdapterConfig;
-      const info: ModelInfo = { model: name, backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(id2label), multiLabel: false };
+      const info: ModelInfo = { model: name, engine: 'native', backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(id2label), multiLabel: false };
       return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), id2label, () => embedder.release());
     }
 
@@ -101,6 +101,7 @@ export class NativeClassifier {
     }
     const info: ModelInfo = {
       model: name,
+      engine: 'native',
       backend: used,
       dtype: 'fp32',
       file: parsed ? 'model.safetensors + adapter' : 'model.safetensors',

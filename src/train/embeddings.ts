@@ -69,6 +69,12 @@ export async function loadEmbedder(ref: ModelRef, backend: ExecutionBackend, max
         const rows = order.slice(i, i + batchSize);
         const { seq, inputs } = padBatch(rows.map((r) => tokens[r]), tokenizer.padId);
         const { data, dims } = await session.run(inputs, rows.length, seq, output);
+        if (dims.length !== 3) {
+          throw new Error(
+            `onnx/model.onnx gives "${output}" of shape [${dims.join(', ')}]; the head target needs token embeddings [batch, seq, hidden] ` +
+              '(an encoder or sentence-embedding export with last_hidden_state).',
+          );
+        }
         dim = dims[dims.length - 1];
         rows.forEach((row, b) => (out[row] = pool(data, b * seq * dim, inputs.attention_mask, b * seq, seq, dim, pooling)));
         onBatch?.(Math.min(order.length, i + batchSize));

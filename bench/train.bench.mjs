@@ -1,0 +1,125 @@
+// Fine-tuning in the browser through `window.jammi.fineTune`, as a user runs it:
+//  (1) training examples per second per backend and target on a MiniLM-L6-shaped model (generated into
+//      bench/models/ by ../shared/tools/make_fixture.py, never committed), a short run each;
+//  (2) wall time to the SMS-spam accuracy targets on the shared tiny models (seeded 80/20 split: train on 80 %,
+//      classify the held-out 20 % with the fine-tuned model, score it with `jammi.evaluate`).
+// WebGPU here is SwiftShader, a CPU emulation: its numbers are labelled so and are not GPU timings.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { launch } from './browser.mjs';
+import { hubServer } from './infer-hub.mjs';
+
+const THROUGHPUT_ROWS = Number(process.env.JAMMI_BENCH_TRAIN_ROWS ?? 64);
+
+function ensureModel(root, name, args) {
+  const dir = path.join(root, 'bench/models', name);
+  if (fs.existsSync(path.join(dir, 'onnx/model.onnx'))) return dir;
+  console.error(`Generating ${dir} (MiniLM-L6 shape; needs Debian's python3-torch)…`);
+  execFileSync('/usr/bin/python3', ['../shared/tools/make_fixture.py', ...args, '--hidden', '384', '--layers', '6', '--heads', '12', '--intermediate', '1536',
+    '--max-positions', '512', '--tokenizer', '../shared/tokenizers/bert-base-uncased', '--out', dir], { cwd: root, stdio: 'inherit' });
+  return dir;
+}
+
+/** sms-spam.csv split 80/20 by a seeded shuffle, as two CSV texts. */
+function smsSplit(root) {
+  const records = parse(fs.readFileSync(path.join(root, '../shared/datasets/sms-spam.csv'), 'utf8'), { bom: true }).slice(1);
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const order = records.map((_, i) => [rand(), i]).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  const cut = Math.round(order.length * 0.8);
+  const csv = (idx) => ['id,text,label', ...idx.map((i) => records[i]).map((r) => `${r[0]},"${r[1].replace(/"/g, '""')}",${r[2]}`)].join('\r\n') + '\r\n';
+  return { train: csv(order.slice(0, cut)), test: csv(order.slice(cut)), trainRows: cut, testRows: order.length - cut };
+}
+
+async function openPage(browser, baseURL) {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(baseURL);
+  await page.waitForFunction(() => Boolean(window.jammi));
+  const software = await page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter();
+    const i = a?.info ?? {};
+    return /swiftshader|google/i.test(`${i.vendor} ${i.architecture} ${i.description}`);
+  });
+  return { page, software };
+}
+
+/** Runs a fine-tune in the page; returns examples/s (training steps only), seconds and the report. */
+function fineTune(page, options) {
+  return page.evaluate(async (o) => {
+    const t0 = performance.now();
+    const job = await window.jammi.fineTune(o);
+    let first = null;
+    let last = null;
+    job.onProgress((p) => {
+      if (!first) first = { t: performance.now(), step: p.step };
+      last = { t: performance.now(), step: p.step, eps: p.examplesPerSecond };
+    });
+    const report = await job.wait();
+    return { seconds: (performance.now() - t0) / 1000, examplesPerSecond: last?.eps ?? 0, report, modelId: job.modelId };
+  }, options);
+}
+
+export async function run({ baseURL, root }) {
+  const minilm = ensureModel(root, 'minilm-shape', ['--arch', 'bert', '--labels', 'ham,spam', '--calibrate', '../shared/datasets/sms-spam.csv']);
+  ensureModel(root, 'minilm-embed', ['--arch', 'bert', '--task', 'embedding']);
+  const hub = await hubServer(path.dirname(minilm));
+  const browser = await launch();
+  const rows = [];
+  const notes = [];
+  try {
+    const { page, software } = await openPage(browser, baseURL);
+    const split = smsSplit(root);
+    await page.evaluate(async ({ train, test }) => {
+      await window.jammi.addSource('sms-train', train);
+      await window.jammi.addSource('sms-test', test);
+    }, split);
+    const head = split.train.split('\r\n').slice(0, THROUGHPUT_ROWS + 1).join('\r\n') + '\r\n';
+    await page.evaluate((csv) => window.jammi.addSource('sms-small', csv), head);
+    const gpuLabel = software ? 'WebGPU — SwiftShader (CPU emulation), not a GPU timing' : 'WebGPU';
+
+    // (1) Throughput on the MiniLM shape.
+    for (const [target, model, backend] of [
+      ['encoder', 'minilm-shape', 'wasm'],
+      ['encoder', 'minilm-shape', 'webgpu'],
+      ['head', 'minilm-embed', 'wasm'],
+    ]) {
+      if (backend === 'webgpu' && software) {
+        notes.push('The MiniLM encoder target on WebGPU is skipped here: this Chromium has only SwiftShader (CPU emulation), where one step takes minutes. Run `node bench/run.mjs train` on a machine with a GPU.');
+        continue;
+      }
+      const r = await fineTune(page, {
+        source: 'sms-small', baseModel: model, modelSource: 'hub', hubHost: hub.host, columns: { text: 'text', label: 'label' }, target, backend,
+        config: { epochs: 1, validation_fraction: 0.1, max_seq_length: 64 },
+      });
+      rows.push([`MiniLM-L6 shape, ${target}`, backend === 'webgpu' ? gpuLabel : 'CPU (our engine)' + (target === 'head' ? ' + ORT embeddings' : ''),
+        `${r.report.trainRows} rows × 1 epoch`, r.examplesPerSecond.toFixed(1), r.seconds.toFixed(1), '–']);
+    }
+
+    // (2) Wall time to the SMS-spam targets (train on 80 %, score the held-out 20 %).
+    for (const [target, model, goal] of [
+      ['head', 'bert-tiny-embed', 0.92],
+      ['encoder', 'bert-tiny-sentiment', 0.9],
+    ]) {
+      const r = await fineTune(page, { source: 'sms-train', baseModel: model, modelSource: 'served', columns: { text: 'text', label: 'label' }, target, backend: 'wasm' });
+      const accuracy = await page.evaluate(async (id) => {
+        const results = await window.jammi.infer({ source: 'sms-test', model: id, columns: ['text'], key: 'id', backend: 'wasm' });
+        return (await window.jammi.evaluate({ results, gold: 'sms-test', labelColumn: 'label', key: 'id' })).accuracy;
+      }, r.modelId);
+      rows.push([`${model}, ${target} (defaults)`, 'CPU (our engine)', `${r.report.trainRows} rows, ${r.report.epochs.length} epochs`, r.examplesPerSecond.toFixed(1),
+        r.seconds.toFixed(1), `${accuracy.toFixed(3)} (target ≥ ${goal})`]);
+    }
+    notes.push(`Throughput runs use the first ${THROUGHPUT_ROWS} training rows, max_seq_length 64. Examples/s is the job's own figure (training steps only); time is the whole job (loading, embedding, validation).`);
+  } finally {
+    await browser.close();
+    await hub.stop();
+  }
+  return {
+    title: 'Fine-tuning in headless Chromium (jammi.fineTune)',
+    columns: ['model, target', 'backend', 'data', 'examples/s', 'wall time (s)', 'held-out SMS accuracy'],
+    rows,
+    notes: notes.join('\n'),
+  };
+}
