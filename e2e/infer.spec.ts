@@ -18,6 +18,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       const result = await inferInPage(page, { source, model, columns: ['text'], key: 'id', task: 'classification', backend, batchSize: 3 });
       expect(result.fields).toEqual(expectedSchema);
       expect(result.metadata['jammi.backend']).toBe(backend);
+      expect(result.metadata['jammi.engine']).toBe('onnx');
       expect(result.metadata['jammi.dtype']).toBe('fp32'); // no model_quantized.onnx here, so wasm falls back to fp32
       const maxErr = checkAgainstReference(result, model, source);
       console.log(`${model} on ${backend}: max |p − reference| = ${maxErr.toExponential(2)}`);
