@@ -7,7 +7,7 @@ import { LoadPanel } from './LoadPanel';
 import { SourceList } from './SourceList';
 import { TableView } from './TableView';
 import { downloadBlob } from './download';
-import { useSources } from './useSources';
+import { useSources } from './hooks';
 
 export function App({ db }: { db: Database }) {
   const sources = useSources(db);

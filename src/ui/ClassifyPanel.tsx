@@ -2,9 +2,9 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../api/database';
 import type { Backend, Dtype, InferOptions, InferProgress } from '../api/infer';
-import type { FineTunedModel } from '../api/fine-tune';
 import { ModelPicker, modelChosen, modelOptions, type ModelChoice } from './classify/ModelPicker';
 import { ResultsView } from './classify/ResultsView';
+import { useFineTuned } from './hooks';
 import './classify/classify.css';
 
 interface Run {
@@ -33,13 +33,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
   const [batchSize, setBatchSize] = useState(32);
   const [run, setRun] = useState<Run | null>(null);
   const runRef = useRef<Run | null>(null);
-  const [fineTuned, setFineTuned] = useState<FineTunedModel[]>([]);
-  useEffect(() => {
-    const refresh = () => void db.listFineTuned().then(setFineTuned);
-    refresh();
-    db.addEventListener('change', refresh);
-    return () => db.removeEventListener('change', refresh);
-  }, [db]);
+  const fineTuned = useFineTuned(db);
 
   useEffect(() => {
     let live = true;

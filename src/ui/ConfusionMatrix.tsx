@@ -1,5 +1,8 @@
-/** A confusion matrix (rows: gold, columns: predicted) with each class's recall. */
+const pct = (num: number, den: number) => (den ? `${((100 * num) / den).toFixed(1)}%` : '–');
+
+/** A confusion matrix (rows: gold, columns: predicted) with each class's recall (last column) and precision (last row). */
 export function ConfusionMatrix({ labels, matrix, caption }: { labels: string[]; matrix: number[][]; caption: string }) {
+  const column = (j: number) => matrix.reduce((a, row) => a + row[j], 0);
   return (
     <table className="confusion">
       <caption>{caption}</caption>
@@ -15,20 +18,24 @@ export function ConfusionMatrix({ labels, matrix, caption }: { labels: string[];
         </tr>
       </thead>
       <tbody>
-        {labels.map((g, i) => {
-          const support = matrix[i].reduce((a, b) => a + b, 0);
-          return (
-            <tr key={g}>
-              <th scope="row">{g}</th>
-              {matrix[i].map((n, j) => (
-                <td key={j} className={i === j ? 'diagonal' : undefined}>
-                  {n}
-                </td>
-              ))}
-              <td>{support ? `${((100 * matrix[i][i]) / support).toFixed(1)}%` : '–'}</td>
-            </tr>
-          );
-        })}
+        {labels.map((g, i) => (
+          <tr key={g}>
+            <th scope="row">{g}</th>
+            {matrix[i].map((n, j) => (
+              <td key={j} className={i === j ? 'diagonal' : undefined}>
+                {n}
+              </td>
+            ))}
+            <td>{pct(matrix[i][i], matrix[i].reduce((a, b) => a + b, 0))}</td>
+          </tr>
+        ))}
+        <tr>
+          <th scope="row">precision</th>
+          {labels.map((l, j) => (
+            <td key={l}>{pct(matrix[j][j], column(j))}</td>
+          ))}
+          <td />
+        </tr>
       </tbody>
     </table>
   );

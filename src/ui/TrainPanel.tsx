@@ -1,7 +1,8 @@
 import { useEffect, useId, useState } from 'react';
 import type { Database } from '../api/database';
-import { defaultConfig, type FineTuneConfig, type FineTunedModel, type FineTuneReport, type FineTuneTarget, type Job, type TrainBackend } from '../api/fine-tune';
+import { defaultConfig, type FineTuneConfig, type FineTuneReport, type FineTuneTarget, type Job, type TrainBackend } from '../api/fine-tune';
 import { ConfusionMatrix } from './ConfusionMatrix';
+import { useFineTuned } from './hooks';
 import { ModelPicker, modelChosen, modelOptions, type ModelChoice } from './classify/ModelPicker';
 import { ConfigForm } from './train/ConfigForm';
 import { FineTunedList } from './train/FineTunedList';
@@ -29,15 +30,9 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
   const [config, setConfig] = useState<FineTuneConfig>(defaultConfig('encoder'));
   const [run, setRun] = useState<Run | null>(null);
   const [startError, setStartError] = useState<string | null>(null);
-  const [models, setModels] = useState<FineTunedModel[]>([]);
+  const models = useFineTuned(db);
   const [, redraw] = useState(0);
 
-  useEffect(() => {
-    const refresh = () => void db.listFineTuned().then(setModels);
-    refresh();
-    db.addEventListener('change', refresh);
-    return () => db.removeEventListener('change', refresh);
-  }, [db]);
   useEffect(() => {
     let live = true;
     if (source) {

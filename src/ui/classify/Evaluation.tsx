@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../../api/database';
 import type { Evaluation as Metrics } from '../../api/infer';
+import { ConfusionMatrix } from '../ConfusionMatrix';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -33,40 +34,7 @@ export function Evaluation({ db, source, results, keyColumn, goldColumn }: { db:
         {metrics.errors > 0 && <> · {metrics.errors.toLocaleString('en-US')} error rows not scored</>}
         {metrics.unmatched > 0 && <> · {metrics.unmatched.toLocaleString('en-US')} rows without a gold label</>}
       </p>
-      <table className="confusion">
-        <caption>Confusion matrix (rows: gold, columns: predicted)</caption>
-        <thead>
-          <tr>
-            <th scope="col">gold \ predicted</th>
-            {labels.map((l) => (
-              <th scope="col" key={l}>
-                {l}
-              </th>
-            ))}
-            <th scope="col">recall</th>
-          </tr>
-        </thead>
-        <tbody>
-          {labels.map((g, i) => (
-            <tr key={g}>
-              <th scope="row">{g}</th>
-              {matrix[i].map((n, j) => (
-                <td key={j} className={i === j ? 'diagonal' : undefined}>
-                  {n}
-                </td>
-              ))}
-              <td>{pct(metrics.perClass[g].recall)}</td>
-            </tr>
-          ))}
-          <tr>
-            <th scope="row">precision</th>
-            {labels.map((l) => (
-              <td key={l}>{pct(metrics.perClass[l].precision)}</td>
-            ))}
-            <td />
-          </tr>
-        </tbody>
-      </table>
+      <ConfusionMatrix labels={labels} matrix={matrix} caption="Confusion matrix (rows: gold, columns: predicted)" />
     </section>
   );
 }

@@ -1,0 +1,24 @@
+import { useEffect, useState } from 'react';
+import type { Database, SourceInfo } from '../api/database';
+import type { FineTunedModel } from '../api/fine-tune';
+
+/** A list from the database, kept current through its `change` events. */
+function useDbList<T>(db: Database, read: (db: Database) => Promise<T[]>): T[] {
+  const [items, setItems] = useState<T[]>([]);
+  useEffect(() => {
+    let live = true;
+    const refresh = () => void read(db).then((s) => live && setItems(s));
+    refresh();
+    db.addEventListener('change', refresh);
+    return () => {
+      live = false;
+      db.removeEventListener('change', refresh);
+    };
+    // `read` is one of the fixed readers below.
+  }, [db]);
+  return items;
+}
+
+export const useSources = (db: Database): SourceInfo[] => useDbList(db, (d) => d.listSources());
+
+export const useFineTuned = (db: Database): FineTunedModel[] => useDbList(db, (d) => d.listFineTuned());
