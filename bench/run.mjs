@@ -2,6 +2,7 @@
 // Usage: node bench/run.mjs [name ...]   (names: the bench/*.bench.mjs files, e.g. `ingest`)
 import { spawn, execSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +17,13 @@ const benches = fs
   .sort();
 
 execSync('npx vite build', { cwd: root, stdio: 'inherit' });
-const port = 4180;
+// A free port, so that two benchmark runs (or a test run) never talk to each other's server.
+const port = await new Promise((resolve) => {
+  const probe = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
 const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
   cwd: root,
   env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models') },
@@ -24,7 +31,10 @@ const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port',
   detached: true,
 });
 const baseURL = `http://127.0.0.1:${port}`;
+let exited = false;
+server.on('exit', () => (exited = true));
 for (let i = 0; ; i++) {
+  if (exited) throw new Error(`vite preview exited before serving on port ${port}`);
   try {
     if ((await fetch(baseURL)).ok) break;
   } catch {
@@ -44,5 +54,5 @@ try {
     if (notes) console.log(`\n${notes}`);
   }
 } finally {
-  process.kill(-server.pid);
+  if (!exited) process.kill(-server.pid);
 }
