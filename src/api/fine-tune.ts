@@ -78,6 +78,8 @@ export class Job {
   readonly metrics: EpochMetrics[] = [];
   phase: TrainPhase | null = null;
   lastProgress: TrainProgress | null = null;
+  /** When the worker last reported (performance.now()). */
+  lastProgressAt = 0;
   error: string | null = null;
   private readonly listeners = new Set<(p: TrainProgress) => void>();
   private readonly changeListeners = new Set<() => void>();
@@ -115,10 +117,13 @@ export class Job {
     return () => this.changeListeners.delete(cb);
   }
 
-  /** @internal */
-  emit(p?: TrainProgress): void {
+  /** @internal `repeat`: a heartbeat re-sending the last step's figures with an updated ETA. */
+  emit(p?: TrainProgress, repeat = false): void {
     if (p) {
-      this.lastProgress = p;
+      if (!repeat) {
+        this.lastProgress = p;
+        this.lastProgressAt = performance.now();
+      }
       for (const l of this.listeners) l(p);
     }
     for (const l of this.changeListeners) l();
@@ -278,6 +283,12 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
     );
     job.status = 'running';
     job.emit();
+    // A long step (a big model on the CPU) still gives the UI a fresh ETA every second.
+    const heartbeat = setInterval(() => {
+      const p = job.lastProgress;
+      if (!p || performance.now() - job.lastProgressAt < 1000) return;
+      job.emit({ ...p, eta: Math.max(0, p.eta - (performance.now() - job.lastProgressAt) / 1000) }, true);
+    }, 1000);
     try {
       const outcome = await Promise.race([
         api.train(
@@ -310,6 +321,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       job.emit();
       throw new JammiError(`Fine-tuning failed: ${(e as Error).message}`);
     } finally {
+      clearInterval(heartbeat);
       worker.terminate();
     }
   });

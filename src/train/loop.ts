@@ -64,6 +64,9 @@ export class TrainingFailed extends Error {
   }
 }
 
+/** A loss above this counts as exploding (as a non-finite one does). */
+const EXPLODED = 1e4;
+
 const batches = <T>(items: readonly T[], size: number): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -135,8 +138,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         stepLoss += (value * rows.length) / groupSize;
       }
       const lr = learningRate(schedule, step);
-      if (!Number.isFinite(stepLoss)) {
-        if (++badSteps >= 3) throw new TrainingFailed(`The loss was ${stepLoss} for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
+      // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
+      if (!Number.isFinite(stepLoss) || stepLoss > EXPLODED) {
+        if (++badSteps >= 3) {
+          throw new TrainingFailed(`The loss was ${stepLoss} (${Number.isFinite(stepLoss) ? 'exploding' : 'not finite'}) for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
+        }
         zeroGrad(model.params);
       } else {
         badSteps = 0;

@@ -69,7 +69,7 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
       });
       const next: Run = { job: j, losses: [] };
       setRun(next);
-      j.onProgress((p) => next.losses.push(p.loss));
+      j.onProgress((p) => p.step > next.losses.length && next.losses.push(p.loss)); // heartbeats repeat a step
       j.onChange(() => redraw((n) => n + 1));
       j.wait().then(
         (report) => setRun((r) => (r?.job === j ? { ...r, report } : r)),

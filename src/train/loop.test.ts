@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { CpuBackend, Tensor, mul } from '../grad';
+import { Rng } from '../grad/rng';
+import { resolveConfig } from './config';
+import { setupHeadTarget } from './head-target';
+import { TrainingFailed, trainLoop, type TrainableModel } from './loop';
+
+const backend = new CpuBackend();
+const classes = ['a', 'b', 'c'];
+
+/** 90 separable-ish points in 16 dimensions, unit length, labelled by their largest of the first three coordinates. */
+function synthetic() {
+  const rng = new Rng(7);
+  const embeddings: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 90; i++) {
+    const v = rng.fillNormal(new Float32Array(16), 1);
+    v[i % 3] += 5;
+    const n = Math.hypot(...v);
+    embeddings.push(v.map((x) => x / n));
+    labels.push(i % 3);
+  }
+  return { embeddings, labels };
+}
+
+async function train(overrides: Parameters<typeof resolveConfig>[1], shouldStop?: () => boolean) {
+  const { embeddings, labels } = synthetic();
+  const config = resolveConfig('head', { early_stopping_patience: 0, ...overrides });
+  const setup = setupHeadTarget({ backend, config, classes, embeddings, baseModel: 'synthetic', pooling: 'mean' });
+  const rows = labels.map((_, i) => i);
+  const result = await trainLoop({
+    model: setup.trainable,
+    config,
+    train: { rows: rows.slice(0, 72), labels: labels.slice(0, 72) },
+    validation: { rows: rows.slice(72), labels: labels.slice(72) },
+    classes,
+    shouldStop,
+  });
+  const params = await Promise.all(setup.trainable.params.map((p) => p.read()));
+  setup.dispose();
+  return { result, params };
+}
+
+describe('training loop', () => {
+  it('learns a separable problem and reports per-epoch metrics', async () => {
+    const { result } = await train({ epochs: 10 });
+    expect(result.metrics).toHaveLength(10);
+    expect(result.metrics[9].trainLoss).toBeLessThan(result.metrics[0].trainLoss);
+    expect(result.metrics[9].valAccuracy).toBeGreaterThan(0.8);
+    expect(result.bestEpoch).not.toBeNull();
+  });
+
+  it('accumulating two batches of 8 updates exactly as one batch of 16', async () => {
+    const settings = { epochs: 2, max_grad_norm: 1e6, lora_dropout: 0 };
+    const a = await train({ ...settings, batch_size: 16, gradient_accumulation_steps: 1 });
+    const b = await train({ ...settings, batch_size: 8, gradient_accumulation_steps: 2 });
+    a.params.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - b.params[i][j])).toBeLessThan(1e-6)));
+    // …and differs from taking a step per batch of 8 (the check can fail).
+    const c = await train({ ...settings, batch_size: 8, gradient_accumulation_steps: 1 });
+    expect(Math.max(...a.params[2].map((v, j) => Math.abs(v - c.params[2][j])))).toBeGreaterThan(1e-4);
+  });
+
+  it('is deterministic for a seed, and the seed matters', async () => {
+    const a = await train({ epochs: 2, seed: 1 });
+    const b = await train({ epochs: 2, seed: 1 });
+    const c = await train({ epochs: 2, seed: 2 });
+    expect(a.params).toEqual(b.params);
+    expect(a.params).not.toEqual(c.params);
+  });
+
+  it('stops within one step when cancelled and says so', async () => {
+    let asked = 0;
+    const { result } = await train({ epochs: 5 }, () => ++asked > 2);
+    expect(result.stopped).toBe('cancelled');
+    expect(asked).toBe(3);
+    expect(result.metrics).toHaveLength(0);
+  });
+
+  it('fails after 3 consecutive non-finite losses, naming the step', async () => {
+    const w = Tensor.fromData(backend, [1, 1, 1], [1, 3], true).keep();
+    const poisoned: TrainableModel = {
+      params: [w],
+      logits: (rows) => mul(Tensor.fromData(backend, new Float32Array(rows.length * 3).fill(NaN), [rows.length, 3]), w),
+    };
+    const config = resolveConfig('head', { epochs: 3 });
+    await expect(
+      trainLoop({ model: poisoned, config, train: { rows: [0, 1, 2, 3], labels: [0, 1, 2, 0] }, validation: { rows: [], labels: [] }, classes }),
+    ).rejects.toThrow(TrainingFailed);
+    await expect(
+      trainLoop({ model: poisoned, config: { ...config, batch_size: 1 }, train: { rows: [0, 1, 2, 3], labels: [0, 1, 2, 0] }, validation: { rows: [], labels: [] }, classes }),
+    ).rejects.toThrow('for 3 consecutive steps (step 3)');
+  });
+});
