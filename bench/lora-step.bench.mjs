@@ -1,0 +1,298 @@
+// One LoRA training step (forward, cross-entropy, backward, clipGradNorm, AdamW, zeroGrad) of the MiniLM-L6-shaped
+// BERT (hidden 384, 6 layers, 12 heads, intermediate 1536; bench/models/minilm-shape, made by
+// ../shared/tools/make_fixture.py): batch 16 × 64 tokens, LoRA r=8 (alpha 16) on query and value, classifier
+// trainable, no dropout (PyTorch: eval mode). Our engine's CPU backend in Node and in Chromium (lab page), its
+// WebGPU backend in Chromium, and PyTorch on the CPU of the same machine with 2 threads.
+// Where Chromium's WebGPU adapter is SwiftShader the column says so: that times a CPU emulator, not a GPU.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch } from './browser.mjs';
+import { loadGrad } from './grad-load.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MODEL = process.env.JAMMI_BENCH_LORA_MODEL ?? path.join(here, 'models', 'minilm-shape');
+const BATCH = 16;
+const SEQ = 64;
+const RANK = 8;
+const ALPHA = 16;
+const TORCH_THREADS = 2;
+/** Timed steps after one warm-up, fewer where a step is slow (see STEP_BUDGET_S). */
+const STEPS = 3;
+/** Stop timing further steps of one engine once this many seconds were spent on timed steps. */
+const STEP_BUDGET_S = 30;
+/** WebGPU is skipped where a probe predicts a step slower than this. */
+const WEBGPU_MAX_STEP_S = 60;
+
+/** Deterministic token ids (no tokenizer needed): [CLS] … [SEP], the last rows padded a little so masking is real. */
+function batchData() {
+  const ids = [];
+  const mask = [];
+  let s = 12345;
+  for (let b = 0; b < BATCH; b++) {
+    const len = SEQ - (b % 4) * 5; // 64, 59, 54, 49 real tokens
+    const row = [];
+    const m = [];
+    for (let t = 0; t < SEQ; t++) {
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      row.push(t >= len ? 0 : t === 0 ? 101 : t === len - 1 ? 102 : 1000 + (s % 29000));
+      m.push(t < len ? 1 : 0);
+    }
+    ids.push(row);
+    mask.push(m);
+  }
+  return { ids, mask, labels: ids.map((_, i) => i % 2) };
+}
+
+/**
+ * Runs in Node and, through its source text, in the page (so it must not close over anything): loads the
+ * classifier on `be`, attaches LoRA, times one warm-up and up to `steps` steps; every step waits for the loss
+ * (`await loss.read()`), so WebGPU times include the queued kernels. Returns ms per step and the loss.
+ */
+async function measureSteps(g, be, { config, weights, ids, mask, labels, rank, alpha, steps, budgetS }) {
+  const model = g.nn.loadClassifier({ config, weights }, be);
+  const trainable = model.addLora(['query', 'value'], { r: rank, alpha, seed: 1 });
+  for (const n of ['classifier.weight', 'classifier.bias']) {
+    const p = model.params.get(n);
+    p.requiresGrad = true;
+    trainable.push(p);
+  }
+  const opt = new g.AdamW(trainable, { lr: 1e-3, weightDecay: 0.01 });
+  const step = async () => {
+    const loss = g.tidy(() => {
+      const l = g.crossEntropy(model.forward(ids, mask), labels);
+      g.backward(l);
+      g.clipGradNorm(trainable, 1);
+      opt.update();
+      g.zeroGrad(trainable);
+      return l;
+    });
+    const v = (await loss.read())[0];
+    loss.dispose();
+    return v;
+  };
+  let t0 = performance.now();
+  let loss = await step();
+  const warmupMs = performance.now() - t0;
+  const times = [];
+  let spent = 0;
+  while (times.length < steps && (times.length === 0 || spent / 1000 < budgetS)) {
+    t0 = performance.now();
+    loss = await step();
+    times.push(performance.now() - t0);
+    spent += times.at(-1);
+  }
+  model.dispose();
+  opt.dispose?.();
+  times.sort((a, b) => a - b);
+  const h = times.length >> 1;
+  const median = times.length % 2 ? times[h] : (times[h - 1] + times[h]) / 2;
+  return { median, min: times[0], n: times.length, warmupMs, loss };
+}
+
+const PYTHON = String.raw`
+import json, os, sys, time
+import torch
+import torch.nn.functional as F
+d, data_path, here, rank, alpha, threads, steps, budget = sys.argv[1:9]
+rank, alpha, threads, steps, budget = int(rank), float(alpha), int(threads), int(steps), float(budget)
+sys.path.insert(0, os.path.join(here, "../../shared/tools"))
+sys.path.insert(0, os.path.join(here, "../src/nn/testdata"))
+import make_fixture
+from lora_step import LoraLinear, read_safetensors
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+c = json.load(open(os.path.join(d, "config.json")))
+model = make_fixture.BertForSequenceClassification(c)
+model.load_state_dict(read_safetensors(os.path.join(d, "model.safetensors")))
+model.eval()
+for p in model.parameters():
+    p.requires_grad_(False)
+train = []
+for name, mod in list(model.named_modules()):
+    for t in ["query", "value"]:
+        if name.endswith("." + t):
+            h = mod.weight.shape[1]
+            lora = LoraLinear(mod, (torch.rand(rank, h) * 2 - 1) / h ** 0.5, torch.zeros(mod.weight.shape[0], rank), alpha / rank)
+            setattr(model.get_submodule(name.rsplit(".", 1)[0]), t, lora)
+            train += [lora.lora_A, lora.lora_B]
+model.classifier.weight.requires_grad_(True)
+model.classifier.bias.requires_grad_(True)
+train += [model.classifier.weight, model.classifier.bias]
+data = json.load(open(data_path))
+ids, mask, labels = torch.tensor(data["ids"]), torch.tensor(data["mask"]), torch.tensor(data["labels"])
+opt = torch.optim.AdamW(train, lr=1e-3, weight_decay=0.01)
+def step():
+    loss = F.cross_entropy(model(ids, mask, torch.zeros_like(ids)), labels)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(train, 1.0)
+    opt.step()
+    opt.zero_grad()
+    return loss.item()
+t0 = time.perf_counter(); loss = step(); warm = (time.perf_counter() - t0) * 1000
+ts = []
+while len(ts) < steps and (not ts or sum(ts) / 1000 < budget):
+    t0 = time.perf_counter(); loss = step(); ts.append((time.perf_counter() - t0) * 1000)
+ts.sort()
+h = len(ts) // 2
+print(json.dumps({"median": ts[h] if len(ts) % 2 else (ts[h - 1] + ts[h]) / 2, "min": ts[0], "n": len(ts), "warmupMs": warm, "loss": loss,
+                  "version": torch.__version__, "threads": torch.get_num_threads()}))
+`;
+
+function pytorch(data) {
+  const dataPath = path.join(here, 'out', 'lora-step-batch.json');
+  fs.mkdirSync(path.dirname(dataPath), { recursive: true });
+  fs.writeFileSync(dataPath, JSON.stringify(data));
+  const r = spawnSync('/usr/bin/python3', ['-', MODEL, dataPath, here, String(RANK), String(ALPHA), String(TORCH_THREADS), String(STEPS), String(STEP_BUDGET_S)], {
+    input: PYTHON,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  if (r.status !== 0) throw new Error(`PyTorch LoRA step failed: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+/** In the page: a rough ms-per-step prediction for WebGPU from one [1024,384]·[384,1536] product (≈ 45 GFLOP/step). */
+async function probeWebGpu(page) {
+  return page.evaluate(async () => {
+    const lab = window.jammiLab;
+    const be = await lab.webgpu.createWebGpuBackend();
+    const m = 1024, k = 384, n = 1536;
+    const a = be.upload(new Float32Array(m * k).fill(0.01));
+    const b = be.upload(new Float32Array(k * n).fill(0.01));
+    const desc = { batch: 1, m, n, k, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
+    const once = async () => {
+      be.dispose(be.matmul(a, b, desc));
+      await be.device.queue.onSubmittedWorkDone();
+    };
+    await once();
+    const t0 = performance.now();
+    await once();
+    await once();
+    const s = (performance.now() - t0) / 2000;
+    be.dispose(a);
+    be.dispose(b);
+    be.device.destroy();
+    const gflops = (2 * m * k * n) / s / 1e9;
+    return { gflops, predictedS: 45 / gflops };
+  });
+}
+
+async function inPage(page, kind, data) {
+  return page.evaluate(
+    async ({ kind, src, data }) => {
+      const measure = (0, eval)(`(${src})`);
+      const g = await import(`${data.filesURL}/grad-bundle.mjs`);
+      const lab = window.jammiLab;
+      const be = kind === 'cpu' ? new lab.grad.CpuBackend('f32') : await lab.webgpu.createWebGpuBackend();
+      const weights = new Uint8Array(await (await fetch(`${data.filesURL}/model.safetensors`)).arrayBuffer());
+      const r = await measure(g, be, { ...data, weights });
+      if (be.errors?.length) throw new Error(be.errors.join('\n'));
+      r.liveBuffers = be.liveBuffers();
+      if (kind !== 'cpu') be.device.destroy();
+      return r;
+    },
+    { kind, src: measureSteps.toString(), data },
+  );
+}
+
+const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`);
+
+export async function run({ baseURL }) {
+  if (!fs.existsSync(path.join(MODEL, 'model.safetensors')))
+    throw new Error(`${MODEL} missing: /usr/bin/python3 ../shared/tools/make_fixture.py (see bench/README or the brief) to make it`);
+  const config = JSON.parse(fs.readFileSync(path.join(MODEL, 'config.json'), 'utf8'));
+  const weightsBytes = fs.readFileSync(path.join(MODEL, 'model.safetensors'));
+  const batch = batchData();
+  const common = { config, ...batch, rank: RANK, alpha: ALPHA, steps: STEPS, budgetS: STEP_BUDGET_S };
+  const log = (s) => process.stderr.write(`[lora-step] ${s}\n`);
+
+  log('PyTorch…');
+  const torch = pytorch(batch);
+  log(`PyTorch ${torch.median.toFixed(0)} ms`);
+
+  log('CPU backend in Node…');
+  const g = await loadGrad(); // also writes bench/out/grad-bundle.mjs, served to the page below
+  const node = await measureSteps(g, new g.CpuBackend('f32'), { ...common, weights: new Uint8Array(weightsBytes) });
+  log(`Node ${node.median.toFixed(0)} ms`);
+
+  // The lab page has no src/nn, and a 90 MB Playwright route is unreliable: a tiny CORS server (cross-origin
+  // isolated pages accept it with Cross-Origin-Resource-Policy) hands the page the engine bundle and the weights.
+  const files = { '/grad-bundle.mjs': [fs.readFileSync(path.join(here, 'out', 'grad-bundle.mjs')), 'text/javascript'], '/model.safetensors': [weightsBytes, 'application/octet-stream'] };
+  const side = http.createServer((req, res) => {
+    const f = files[req.url];
+    res.writeHead(f ? 200 : 404, { 'Content-Type': f?.[1] ?? 'text/plain', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
+    res.end(f?.[0]);
+  });
+  await new Promise((r) => side.listen(0, '127.0.0.1', r));
+  common.filesURL = `http://127.0.0.1:${side.address().port}`;
+  const browser = await launch();
+  let cpuPage, gpu, adapter = 'no adapter', software = false, probe = null;
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(0);
+    page.on('crash', () => log('the page crashed'));
+    page.on('pageerror', (e) => log(`page error: ${e.message}`));
+    await page.goto(`${baseURL}/lab.html`);
+    await page.waitForFunction(() => Boolean(window.jammiLab));
+    log('CPU backend in Chromium…');
+    cpuPage = await inPage(page, 'cpu', common);
+    log(`Chromium CPU ${cpuPage.median.toFixed(0)} ms`);
+    const info = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      return a ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device } : null;
+    });
+    software = info !== null && /swiftshader|llvmpipe|software/i.test(Object.values(info).join(' '));
+    adapter = info === null ? 'no adapter' : Object.values(info).filter(Boolean).join(' / ') || 'unnamed adapter';
+    if (info !== null) {
+      probe = await probeWebGpu(page);
+      log(`WebGPU probe: ${probe.gflops.toFixed(2)} GFLOP/s, ~${probe.predictedS.toFixed(0)} s/step predicted`);
+      if (probe.predictedS <= WEBGPU_MAX_STEP_S) {
+        // fewer timed steps: the emulator is slow and the whole benchmark should stay within a few minutes
+        gpu = await inPage(page, 'webgpu', { ...common, steps: 3, budgetS: Math.min(STEP_BUDGET_S, 2 * WEBGPU_MAX_STEP_S) });
+        log(`WebGPU ${gpu.median.toFixed(0)} ms`);
+      }
+    }
+  } finally {
+    await browser.close();
+    side.close();
+  }
+
+  const ratio = (r) => `${(r.median / torch.median).toFixed(2)}×`;
+  const row = (name, r, note = '') => [name, fmt(r.median), fmt(r.min), String(r.n), fmt(r.warmupMs), r.loss.toFixed(4), ratio(r), note];
+  const target = (r) => (r.median <= 5 * torch.median ? 'within 5× target' : 'misses 5× target');
+  const gpuName = software ? 'WebGPU in Chromium: SwiftShader (CPU emulation), not a GPU timing' : `WebGPU in Chromium (${adapter})`;
+  const rows = [
+    row(`PyTorch ${torch.version} CPU, ${torch.threads} threads`, torch, 'baseline'),
+    row('CPU backend in Node', node, target(node)),
+    row('CPU backend in Chromium', cpuPage, target(cpuPage)),
+  ];
+  if (gpu) rows.push(row(gpuName, gpu, software ? 'emulator on the CPU cores' : ''));
+  else
+    rows.push([
+      gpuName,
+      'skipped',
+      '',
+      '0',
+      '',
+      '',
+      '',
+      probe ? `probe ${probe.gflops.toFixed(2)} GFLOP/s predicts ~${probe.predictedS.toFixed(0)} s/step (> ${WEBGPU_MAX_STEP_S} s)` : 'no WebGPU adapter',
+    ]);
+  return {
+    title: `LoRA training step, MiniLM-L6 shape (384 hidden, 6 layers), batch ${BATCH} × ${SEQ} tokens, r=${RANK} on query+value`,
+    columns: ['engine', 'ms/step (median)', 'min', 'timed steps', 'warm-up step', 'loss', 'vs PyTorch', 'note'],
+    rows,
+    notes:
+      `One step = forward, mean cross-entropy, backward, clip_grad_norm(1.0), AdamW (lr 1e-3, wd 0.01), zero grads; ` +
+      `trainable: lora_A/lora_B (r=${RANK}, alpha ${ALPHA}) on the 6 query and 6 value projections and the classifier; ` +
+      `no dropout (PyTorch in eval mode). Median of up to ${STEPS} timed steps after one warm-up (fewer once ` +
+      `${STEP_BUDGET_S} s were spent). Our steps end with an awaited loss read, so WebGPU times include the GPU work. ` +
+      `Our CPU backend is single-threaded JavaScript; PyTorch uses ${TORCH_THREADS} threads (torch.set_num_threads). ` +
+      `Token ids are synthetic (fixed seed, some padding); the loss column only shows every engine did the same step. ` +
+      `WebGPU adapter: ${adapter}${software ? ' — SwiftShader runs the WGSL kernels on the CPU: not a GPU timing' : ''}. ` +
+      `The machine is shared with other jobs, so expect noise.`,
+  };
+}
