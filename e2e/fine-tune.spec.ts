@@ -163,3 +163,34 @@ test('bad settings and data are rejected before any work, naming the field', asy
   expect(errors.column).toContain('Unknown column "body". Available columns: text, label.');
   expect(errors.jobs).toBe(0);
 });
+
+test('encoder target trains on WebGPU like on the CPU (same steps, adapters agree)', async ({ page }) => {
+  test.setTimeout(400_000);
+  await openApp(page);
+  const out = await page.evaluate(async (csv) => {
+    const jammi = window.jammi!;
+    await jammi.addSource('sms', csv);
+    const train = async (backend: 'webgpu' | 'wasm') => {
+      const job = await jammi.fineTune({
+        source: 'sms',
+        baseModel: 'bert-tiny-sentiment',
+        columns: { text: 'text', label: 'label' },
+        backend,
+        config: { epochs: 1, batch_size: 8, max_seq_length: 24, lora_dropout: 0 },
+      });
+      const report = await job.wait();
+      const t = await jammi.infer({ source: 'sms', model: job.modelId, columns: ['text'], key: 'id', backend: 'wasm' });
+      const files = await jammi.exportAdapter(job.modelId);
+      const bytes = new Uint8Array(await files['adapter_model.safetensors'].arrayBuffer());
+      return { backend: report.backend, losses: report.epochs.map((e) => e.trainLoss), conf: [...t.getChild('confidence')!] as number[], size: bytes.length };
+    };
+    return { gpu: await train('webgpu'), cpu: await train('wasm') };
+  }, smsRows(48));
+  expect(out.gpu.backend).toBe('webgpu');
+  expect(out.cpu.backend).toBe('wasm');
+  expect(out.gpu.size).toBe(out.cpu.size);
+  expect(Math.abs(out.gpu.losses[0] - out.cpu.losses[0])).toBeLessThan(1e-5);
+  const maxDiff = Math.max(...out.gpu.conf.map((c, i) => Math.abs(c - out.cpu.conf[i])));
+  console.log(`WebGPU vs CPU training: train loss ${out.gpu.losses[0]} vs ${out.cpu.losses[0]}, max |Δconfidence| ${maxDiff.toExponential(2)}`);
+  expect(maxDiff).toBeLessThan(1e-5);
+});
