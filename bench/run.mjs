@@ -16,7 +16,9 @@ const benches = fs
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort();
 
-execSync('npx vite build', { cwd: root, stdio: 'inherit' });
+// Its own build folder: a test run rebuilding dist/ meanwhile cannot pull assets from under the benchmark.
+const outDir = 'bench/out/dist';
+execSync(`npx vite build --outDir ${outDir} --emptyOutDir`, { cwd: root, stdio: 'inherit' });
 // A free port, so that two benchmark runs (or a test run) never talk to each other's server.
 const port = await new Promise((resolve) => {
   const probe = net.createServer().listen(0, '127.0.0.1', () => {
@@ -24,7 +26,7 @@ const port = await new Promise((resolve) => {
     probe.close(() => resolve(port));
   });
 });
-const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
   cwd: root,
   env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models') },
   stdio: 'ignore',

@@ -62,6 +62,12 @@ function fineTune(page, options) {
   }, options);
 }
 
+/** Adds a row, and prints it at once (a long benchmark shows its progress). */
+function log(rows, row) {
+  rows.push(row);
+  console.error(`train bench: ${row.join(' | ')}`);
+}
+
 export async function run({ baseURL, root }) {
   const minilm = ensureModel(root, 'minilm-shape', ['--arch', 'bert', '--labels', 'ham,spam', '--calibrate', '../shared/datasets/sms-spam.csv']);
   ensureModel(root, 'minilm-embed', ['--arch', 'bert', '--task', 'embedding']);
@@ -94,7 +100,7 @@ export async function run({ baseURL, root }) {
         source: 'sms-small', baseModel: model, modelSource: 'hub', hubHost: hub.host, columns: { text: 'text', label: 'label' }, target, backend,
         config: { epochs: 1, validation_fraction: 0.1, max_seq_length: 64 },
       });
-      rows.push([`MiniLM-L6 shape, ${target}`, backend === 'webgpu' ? gpuLabel : 'CPU (our engine)' + (target === 'head' ? ' + ORT embeddings' : ''),
+      log(rows, [`MiniLM-L6 shape, ${target}`, backend === 'webgpu' ? gpuLabel : 'CPU (our engine)' + (target === 'head' ? ' + ORT embeddings' : ''),
         `${r.report.trainRows} rows × 1 epoch`, r.examplesPerSecond.toFixed(1), r.seconds.toFixed(1), '–']);
     }
 
@@ -108,7 +114,7 @@ export async function run({ baseURL, root }) {
         const results = await window.jammi.infer({ source: 'sms-test', model: id, columns: ['text'], key: 'id', backend: 'wasm' });
         return (await window.jammi.evaluate({ results, gold: 'sms-test', labelColumn: 'label', key: 'id' })).accuracy;
       }, r.modelId);
-      rows.push([`${model}, ${target} (defaults)`, 'CPU (our engine)', `${r.report.trainRows} rows, ${r.report.epochs.length} epochs`, r.examplesPerSecond.toFixed(1),
+      log(rows, [`${model}, ${target} (defaults)`, 'CPU (our engine)', `${r.report.trainRows} rows, ${r.report.epochs.length} epochs`, r.examplesPerSecond.toFixed(1),
         r.seconds.toFixed(1), `${accuracy.toFixed(3)} (target ≥ ${goal})`]);
     }
     notes.push(`Throughput runs use the first ${THROUGHPUT_ROWS} training rows, max_seq_length 64. Examples/s is the job's own figure (training steps only); time is the whole job (loading, embedding, validation).`);
