@@ -6,8 +6,8 @@ import { wrap, proxy } from 'comlink';
 import type { Table } from 'apache-arrow';
 import type { TrainApi } from '../../workers/train.worker';
 import { classificationMetrics, type Metrics } from '../infer/metrics';
-import type { LocalModel, ModelRef } from '../infer/model-files';
-import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type AdapterConfig } from '../train/adapter';
+import { readModelJson, type LocalModel, type ModelRef } from '../infer/model-files';
+import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter } from '../train/adapter';
 import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
 import { labelledExamples } from '../train/data';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
@@ -195,12 +195,13 @@ export class FineTunedModels {
   /** Registers an adapter from a zip or its two files; `baseModel` overrides the one the config names. */
   async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel, resolve = resolveModel): Promise<string> {
     const files = await adapterFiles(input);
-    let config: AdapterConfig;
+    let adapter: Adapter;
     try {
-      config = readAdapter(files).config;
+      adapter = readAdapter(files);
     } catch (e) {
       throw new JammiError(`This adapter cannot be loaded: ${(e as Error).message}`);
     }
+    const { config } = adapter;
     const baseName = baseModel ?? config.base_model_name_or_path;
     if (!baseName) throw new JammiError('The adapter does not name its base model; pass { baseModel }.');
     const base = await resolve({ model: baseName });
@@ -210,7 +211,8 @@ export class FineTunedModels {
       modelId: FINE_TUNED_PREFIX + id,
       target: 'peft_type' in config ? 'encoder' : 'head',
       base: storedBase(base),
-      labels: adapterLabels(config),
+      // PEFT's own files carry no labels: then the base model's, if they fit the head.
+      labels: adapterLabels(adapter, config.id2label ? undefined : await readModelJson<{ id2label?: Record<string, string> }>(base, 'config.json').then((c) => c.id2label, () => undefined)),
       created: new Date().toISOString(),
       report: null,
     };

@@ -73,15 +73,16 @@ export class NativeClassifier {
     })() : null;
     const max = modelMaxLength(config, maxLength);
     const id2label = (parsed?.config.id2label ?? config.id2label) as Id2Label | undefined;
-    if (!id2label || Object.keys(id2label).length === 0) throw modelError(`No id2label mapping for classification model ${name}`);
+    if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw modelError(`No id2label mapping for classification model ${name}`);
 
     if (parsed && 'adapter_type' in parsed.config) {
       // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.
       const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
       const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
       const head = parsed.config as HeadAdapterConfig;
-      const info: ModelInfo = { model: name, engine: 'native', backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(id2label), multiLabel: false };
-      return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), id2label, () => embedder.release());
+      const headLabels = head.id2label as Id2Label;
+      const info: ModelInfo = { model: name, engine: 'native', backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(headLabels), multiLabel: false };
+      return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), headLabels, () => embedder.release());
     }
 
     const [tokenizerJson, tokenizerConfig, weights] = await Promise.all([
@@ -90,7 +91,15 @@ export class NativeClassifier {
       readModelFile(ref, 'model.safetensors'),
     ]).catch(fail);
     let files: ModelFiles = { config, weights: new Uint8Array(weights) };
-    if (parsed) files = mergeEncoderAdapter(files, parsed.config as EncoderAdapterConfig, parsed.tensors);
+    if (parsed) {
+      try {
+        files = mergeEncoderAdapter(files, parsed.config as EncoderAdapterConfig, parsed.tensors);
+      } catch (e) {
+        return fail(e);
+      }
+    }
+    // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
+    const labels = files.config.id2label as Id2Label;
     const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
     const { engine, used } = await pickBackend(backend);
     let model: SequenceClassifier;
@@ -106,7 +115,7 @@ export class NativeClassifier {
       dtype: 'fp32',
       file: parsed ? 'model.safetensors + adapter' : 'model.safetensors',
       maxLength: max,
-      labels: labelsOf(id2label),
+      labels: labelsOf(labels),
       multiLabel: config.problem_type === 'multi_label_classification' && !parsed,
     };
     const run = async (_texts: readonly string[], tokens: number[][] | null) => {
@@ -119,7 +128,7 @@ export class NativeClassifier {
         logits.dispose();
       }
     };
-    return new NativeClassifier(info, tokenizer, run, id2label, async () => model.dispose());
+    return new NativeClassifier(info, tokenizer, run, labels, async () => model.dispose());
   }
 
   /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */

@@ -23,10 +23,15 @@ export interface EncoderAdapterConfig {
   modules_to_save: string[];
   layers_to_transform: number[] | null;
   bias: 'none';
-  fan_in_fan_out: false;
-  inference_mode: true;
-  id2label: Record<string, string>;
-  label2id: Record<string, number>;
+  fan_in_fan_out: boolean;
+  inference_mode: boolean;
+  /** Ours; PEFT's own `save_pretrained` leaves them out (the labels then come from the base model or the head's size). */
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  rank_pattern?: Record<string, number>;
+  alpha_pattern?: Record<string, number>;
+  use_dora?: boolean;
+  lora_bias?: boolean;
 }
 
 export interface HeadAdapterConfig {
@@ -65,14 +70,45 @@ export function labelMaps(classes: readonly string[]): { id2label: Record<string
   };
 }
 
-/** Class names in index order from an adapter config's id2label. */
-export function adapterLabels(config: AdapterConfig): string[] {
-  const entries = Object.entries(config.id2label ?? {}).map(([k, v]) => [Number(k), String(v)] as const);
+/** Class names in index order from an id2label mapping (keys 0…n−1, n ≥ 2). */
+export function labelsFromMap(id2label: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(id2label ?? {}).map(([k, v]) => [Number(k), String(v)] as const);
   entries.sort((a, b) => a[0] - b[0]);
   if (entries.length < 2 || entries.some(([k], i) => k !== i)) {
     throw new AdapterError(`${ADAPTER_CONFIG} needs an id2label mapping with keys 0…n−1 (n ≥ 2).`);
   }
   return entries.map(([, v]) => v);
+}
+
+/** The head's output layer names, per architecture (PEFT modules_to_save keys). */
+const OUTPUT_WEIGHTS = ['classifier.out_proj.weight', 'classifier.weight'];
+
+/**
+ * The adapter's class names: its id2label; for a PEFT adapter without one (PEFT's own files), the base model's
+ * id2label when it has as many classes as the adapter's output layer, else LABEL_0…LABEL_{n−1} (as HF names them).
+ */
+export function adapterLabels(adapter: Adapter, baseId2label?: Record<string, string>): string[] {
+  if (adapter.config.id2label) return labelsFromMap(adapter.config.id2label);
+  const out = OUTPUT_WEIGHTS.map((n) => adapter.tensors.get(n)).find((t) => t !== undefined);
+  if (!out) throw new AdapterError(`The adapter has no id2label and no classifier output layer (${OUTPUT_WEIGHTS.join(' or ')}) to count its classes.`);
+  const n = out.shape[0];
+  if (baseId2label && Object.keys(baseId2label).length === n) return labelsFromMap(baseId2label);
+  return Array.from({ length: n }, (_, i) => `LABEL_${i}`);
+}
+
+/** PEFT options this reader cannot apply faithfully: refused rather than silently giving wrong predictions. */
+function checkPeftOptions(config: EncoderAdapterConfig): void {
+  const refuse = (what: string) => {
+    throw new AdapterError(`This adapter uses ${what}, which jammi-web does not support; retrain it without.`);
+  };
+  if (config.use_dora) refuse('DoRA (use_dora: true)');
+  if (config.lora_bias) refuse('LoRA biases (lora_bias: true)');
+  if (config.fan_in_fan_out) refuse('fan_in_fan_out: true (Conv1D-style weights)');
+  if (config.rank_pattern && Object.keys(config.rank_pattern).length) refuse('per-module ranks (rank_pattern)');
+  if (config.alpha_pattern && Object.keys(config.alpha_pattern).length) refuse('per-module alphas (alpha_pattern)');
+  if (!(Number.isInteger(config.r) && config.r > 0) || !(typeof config.lora_alpha === 'number' && config.lora_alpha > 0)) {
+    throw new AdapterError(`${ADAPTER_CONFIG} needs a positive integer r and a positive lora_alpha.`);
+  }
 }
 
 /** The two files, byte-for-byte deterministic for the same tensors and config. */
@@ -108,14 +144,25 @@ export function readAdapter(files: Record<string, Uint8Array>): Adapter {
   if (!isPeft && (config as HeadAdapterConfig).adapter_type !== 'projection_head') {
     throw new AdapterError(`${ADAPTER_CONFIG} is neither a PEFT LoRA config nor a projection-head config.`);
   }
-  adapterLabels(config);
-  const file = parseSafetensors(weightBytes);
+  if (isPeft) checkPeftOptions(config as EncoderAdapterConfig);
+  else labelsFromMap(config.id2label);
+  let file: ReturnType<typeof parseSafetensors>;
+  try {
+    file = parseSafetensors(weightBytes);
+  } catch (e) {
+    throw new AdapterError(`${ADAPTER_WEIGHTS}: ${(e as Error).message}`);
+  }
   const tensors = new Map<string, F32Entry>();
   for (const [key, info] of file.tensors) {
     const name = isPeft && key.startsWith(PEFT_PREFIX) ? key.slice(PEFT_PREFIX.length) : key;
+    if (isPeft && /\.lora_(magnitude_vector|embedding_[AB])\b|\.lora_B\.bias$/.test(name)) {
+      throw new AdapterError(`${ADAPTER_WEIGHTS} holds ${key}, a kind of LoRA tensor jammi-web does not support.`);
+    }
     tensors.set(name, { shape: info.shape, data: file.getFloat32(key) });
   }
-  return { config, tensors };
+  const adapter = { config, tensors };
+  adapterLabels(adapter);
+  return adapter;
 }
 
 export function zipAdapter(files: Record<string, Uint8Array>): Uint8Array {

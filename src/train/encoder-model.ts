@@ -5,7 +5,7 @@
 import { Rng } from '../grad/rng';
 import { architectureOf, type Architecture, type ModelFiles } from '../nn/classifier';
 import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
-import { labelMaps, type EncoderAdapterConfig } from './adapter';
+import { adapterLabels, labelMaps, type EncoderAdapterConfig } from './adapter';
 
 /** The head modules trained in full (PEFT's `modules_to_save`). */
 export const MODULES_TO_SAVE: Record<Architecture, string[]> = {
@@ -22,6 +22,17 @@ const OUTPUT_LAYER: Record<Architecture, string> = {
   distilbert: 'classifier',
   modernbert: 'classifier',
 };
+
+/** Whether PEFT would put LoRA on `module` for this config (names by suffix or a regex string; layer filter). */
+export function targets(config: Pick<EncoderAdapterConfig, 'target_modules' | 'layers_to_transform'>, module: string): boolean {
+  const t = config.target_modules as string[] | string;
+  const named = typeof t === 'string' ? new RegExp(`^(?:${t})$`).test(module) : t.some((m) => module === m || module.endsWith(`.${m}`));
+  if (!named) return false;
+  const layers = config.layers_to_transform;
+  if (!layers || layers.length === 0) return true;
+  const m = /(?:^|\.)(?:layer|layers)\.(\d+)\./.exec(module);
+  return m !== null && layers.includes(Number(m[1]));
+}
 
 export const isHeadParam = (arch: Architecture, name: string) => MODULES_TO_SAVE[arch].some((m) => name.startsWith(`${m}.`));
 
@@ -63,6 +74,9 @@ export function mergeEncoderAdapter(base: ModelFiles, config: EncoderAdapterConf
   for (const [name, A] of adapter) {
     if (!name.endsWith('.lora_A.weight')) continue;
     const module = name.slice(0, -'.lora_A.weight'.length);
+    if (!targets(config, module)) {
+      throw new Error(`The adapter has LoRA weights for ${module}, which its target_modules / layers_to_transform do not select.`);
+    }
     const B = adapter.get(`${module}.lora_B.weight`);
     const W = tensors.get(`${module}.weight`);
     if (!B) throw new Error(`The adapter has ${name} but no ${module}.lora_B.weight.`);
@@ -87,6 +101,6 @@ export function mergeEncoderAdapter(base: ModelFiles, config: EncoderAdapterConf
   for (const [name, t] of adapter) {
     if (!name.includes('.lora_A.') && !name.includes('.lora_B.')) tensors.set(name, t);
   }
-  const classes = Object.keys(config.id2label).sort((a, b) => Number(a) - Number(b)).map((k) => config.id2label[k]);
+  const classes = adapterLabels({ config, tensors: adapter }, base.config.id2label as Record<string, string> | undefined);
   return toFiles({ ...base.config, ...labelMaps(classes), num_labels: classes.length }, tensors);
 }
