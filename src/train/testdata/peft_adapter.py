@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import struct
 import sys
 
 import torch
@@ -33,26 +32,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../../../../shared/tools"))
 import make_fixture  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "../../nn/testdata"))
+from lora_step import read_safetensors  # noqa: E402  (one safetensors reader for both oracles)
+
 PREFIX = "base_model.model."
 CLASSES = {"bert": make_fixture.BertForSequenceClassification, "roberta": make_fixture.RobertaForSequenceClassification,
            "distilbert": make_fixture.DistilBertForSequenceClassification,
            "modernbert": make_fixture.ModernBertForSequenceClassification}
 OUTPUT_LAYER = {"bert": "classifier", "roberta": "classifier.out_proj", "distilbert": "classifier",
                 "modernbert": "classifier"}
-
-
-def read_safetensors(path):
-    b = open(path, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    out = {}
-    for k, v in h.items():
-        if k == "__metadata__":
-            continue
-        s, e = v["data_offsets"]
-        assert v["dtype"] == "F32", f"{k}: dtype {v['dtype']}"
-        out[k] = torch.frombuffer(bytearray(b[8 + n + s:8 + n + e]), dtype=torch.float32).reshape(v["shape"]).clone()
-    return out
 
 
 class LoraLinear(nn.Module):
