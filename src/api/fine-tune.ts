@@ -307,7 +307,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
         ),
         crashed,
       ]);
-      const status: JobStatus = outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
+      const status: JobStatus = outcome.failure ? 'failed' : outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
       const final = report(status, outcome);
       await registry.add(
         { id, modelId: job.modelId, target, base: storedBase(base), labels: data.classes, created: new Date().toISOString(), report: final },
@@ -315,9 +315,15 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
         base,
       );
       job.status = status;
+      if (outcome.failure) {
+        job.error = `${outcome.failure} The best checkpoint (epoch ${outcome.result.bestEpoch}) was kept as ${job.modelId}.`;
+        job.emit();
+        throw new JammiError(`Fine-tuning failed: ${job.error}`);
+      }
       job.emit();
       return final;
     } catch (e) {
+      if (job.status === 'failed') throw e; // failed after a checkpoint: already kept and reported
       job.status = 'failed';
       job.error = (e as Error).message;
       job.emit();

@@ -44,8 +44,8 @@ export function loraModules(model: SequenceClassifier, config: FineTuneConfig): 
 export interface EncoderSetup {
   model: SequenceClassifier;
   trainable: TrainableModel;
-  /** The adapter's tensors now (read them after training). */
-  adapter(): Promise<Adapter>;
+  /** The adapter from the parameters now, or from `values` (host copies, in `trainable.params` order). */
+  adapter(values?: Float32Array[]): Promise<Adapter>;
   dispose(): void;
 }
 
@@ -93,9 +93,9 @@ export function setupEncoderTarget(opts: {
     return {
       model,
       trainable,
-      async adapter() {
+      async adapter(values) {
         const tensors = new Map<string, F32Entry>();
-        for (const p of params) tensors.set(p.name!, { shape: p.shape, data: await p.read() });
+        for (const [i, p] of params.entries()) tensors.set(p.name!, { shape: p.shape, data: values?.[i] ?? (await p.read()) });
         return { config: adapterConfig, tensors };
       },
       dispose: () => model.dispose(),

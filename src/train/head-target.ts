@@ -12,7 +12,8 @@ import type { TrainableModel } from './loop';
 
 export interface HeadSetup {
   trainable: TrainableModel;
-  adapter(): Promise<Adapter>;
+  /** The adapter from the parameters now, or from `values` (host copies, in `trainable.params` order). */
+  adapter(values?: Float32Array[]): Promise<Adapter>;
   dispose(): void;
 }
 
@@ -77,9 +78,9 @@ export function setupHeadTarget(opts: {
         return projectionHeadForward(Tensor.fromData(backend, data, [rows.length, dim]), { A, B, W, b, scaling });
       },
     },
-    async adapter() {
+    async adapter(values) {
       const tensors = new Map<string, F32Entry>();
-      for (const p of params) tensors.set(p.name!, { shape: p.shape, data: await p.read() });
+      for (const [i, p] of params.entries()) tensors.set(p.name!, { shape: p.shape, data: values?.[i] ?? (await p.read()) });
       return { config: adapterConfig, tensors };
     },
     dispose: () => params.forEach((p) => p.dispose()),

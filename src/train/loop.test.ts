@@ -90,4 +90,37 @@ describe('training loop', () => {
       trainLoop({ model: poisoned, config: { ...config, batch_size: 1 }, train: { rows: [0, 1, 2, 3], labels: [0, 1, 2, 0] }, validation: { rows: [], labels: [] }, classes }),
     ).rejects.toThrow('for 3 consecutive steps (step 3)');
   });
+
+  it('a failure mid-run (a lost GPU) hands back the best checkpoint so far, not nothing', async () => {
+    const { embeddings, labels } = synthetic();
+    const config = resolveConfig('head', { epochs: 3, early_stopping_patience: 0 });
+    const setup = setupHeadTarget({ backend, config, classes, embeddings, baseModel: 'synthetic', pooling: 'mean' });
+    let calls = 0;
+    const flaky: TrainableModel = {
+      params: setup.trainable.params,
+      logits(rows, train) {
+        if (train && ++calls === 8) throw new Error('The GPU device was lost: destroyed');
+        return setup.trainable.logits(rows, train);
+      },
+    };
+    const rows = labels.map((_, i) => i);
+    const failure = await trainLoop({
+      model: flaky,
+      config,
+      train: { rows: rows.slice(0, 72), labels: labels.slice(0, 72) },
+      validation: { rows: rows.slice(72), labels: labels.slice(72) },
+      classes,
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(TrainingFailed);
+    const failed = failure as TrainingFailed;
+    expect(failed.message).toContain('The GPU device was lost');
+    expect(failed.best?.epoch).toBe(1); // 72 rows / 16 = 5 steps an epoch: the 8th step is in epoch 2
+    expect(failed.best?.metrics).toHaveLength(1);
+    const adapter = await setup.adapter(failed.best!.params);
+    expect([...adapter.tensors.values()].map((t) => t.data)).toEqual(failed.best!.params);
+    setup.dispose();
+  });
 });

@@ -58,6 +58,8 @@ export interface LoopInput {
 }
 
 export class TrainingFailed extends Error {
+  /** The best checkpoint reached before the failure (host copies of the parameters), when one was. */
+  best: { epoch: number; params: Float32Array[]; metrics: EpochMetrics[] } | null = null;
   constructor(message: string) {
     super(message);
     this.name = 'TrainingFailed';
@@ -113,81 +115,89 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const started = performance.now();
   let examples = 0;
 
-  outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
-    let lossSum = 0;
-    let lossCount = 0;
-    const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
-    for (let m = 0; m < micro.length; m += config.gradient_accumulation_steps) {
-      if (input.shouldStop?.()) {
-        stopped = 'cancelled';
-        break outer;
-      }
-      const group = micro.slice(m, m + config.gradient_accumulation_steps);
-      const groupSize = group.reduce((a, b) => a + b.length, 0);
-      let stepLoss = 0;
-      for (const rows of group) {
-        const lossValue = tidy(() => {
-          const logits = model.logits(rows, true);
-          const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
-          // Each micro-batch's mean loss is weighted by its share of the accumulated batch.
-          backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
-          return loss.keep();
-        });
-        const value = (await lossValue.read())[0];
-        lossValue.dispose();
-        stepLoss += (value * rows.length) / groupSize;
-      }
-      const lr = learningRate(schedule, step);
-      // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
-      if (!Number.isFinite(stepLoss) || stepLoss > EXPLODED) {
-        if (++badSteps >= 3) {
-          throw new TrainingFailed(`The loss was ${stepLoss} (${Number.isFinite(stepLoss) ? 'exploding' : 'not finite'}) for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
+  try {
+    outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+      let lossSum = 0;
+      let lossCount = 0;
+      const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
+      for (let m = 0; m < micro.length; m += config.gradient_accumulation_steps) {
+        if (input.shouldStop?.()) {
+          stopped = 'cancelled';
+          break outer;
         }
-        zeroGrad(model.params);
-      } else {
-        badSteps = 0;
-        clipGradNorm(model.params, config.max_grad_norm).dispose();
-        optimizer.lr = lr;
-        optimizer.update();
-        zeroGrad(model.params);
-        lossSum += stepLoss;
-        lossCount++;
+        const group = micro.slice(m, m + config.gradient_accumulation_steps);
+        const groupSize = group.reduce((a, b) => a + b.length, 0);
+        let stepLoss = 0;
+        for (const rows of group) {
+          const lossValue = tidy(() => {
+            const logits = model.logits(rows, true);
+            const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
+            // Each micro-batch's mean loss is weighted by its share of the accumulated batch.
+            backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
+            return loss.keep();
+          });
+          const value = (await lossValue.read())[0];
+          lossValue.dispose();
+          stepLoss += (value * rows.length) / groupSize;
+        }
+        const lr = learningRate(schedule, step);
+        // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
+        if (!Number.isFinite(stepLoss) || stepLoss > EXPLODED) {
+          if (++badSteps >= 3) {
+            throw new TrainingFailed(`The loss was ${stepLoss} (${Number.isFinite(stepLoss) ? 'exploding' : 'not finite'}) for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
+          }
+          zeroGrad(model.params);
+        } else {
+          badSteps = 0;
+          clipGradNorm(model.params, config.max_grad_norm).dispose();
+          optimizer.lr = lr;
+          optimizer.update();
+          zeroGrad(model.params);
+          lossSum += stepLoss;
+          lossCount++;
+        }
+        step++;
+        examples += groupSize;
+        const elapsed = (performance.now() - started) / 1000;
+        input.onProgress?.({
+          epoch: epoch + 1,
+          step,
+          totalSteps,
+          loss: stepLoss,
+          learningRate: lr,
+          examplesPerSecond: examples / Math.max(elapsed, 1e-9),
+          eta: (elapsed / step) * (totalSteps - step),
+        });
+        // Let the worker see a cancel message between steps.
+        await new Promise((r) => setTimeout(r, 0));
       }
-      step++;
-      examples += groupSize;
-      const elapsed = (performance.now() - started) / 1000;
-      input.onProgress?.({
+      const val = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
+      const epochMetrics: EpochMetrics = {
         epoch: epoch + 1,
-        step,
-        totalSteps,
-        loss: stepLoss,
-        learningRate: lr,
-        examplesPerSecond: examples / Math.max(elapsed, 1e-9),
-        eta: (elapsed / step) * (totalSteps - step),
-      });
-      // Let the worker see a cancel message between steps.
-      await new Promise((r) => setTimeout(r, 0));
-    }
-    const val = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
-    const epochMetrics: EpochMetrics = {
-      epoch: epoch + 1,
-      trainLoss: lossCount ? lossSum / lossCount : NaN,
-      valLoss: val?.loss ?? null,
-      valAccuracy: val?.accuracy ?? null,
-      valMacroF1: val?.macroF1 ?? null,
-    };
-    metrics.push(epochMetrics);
-    input.onEpoch?.(epochMetrics);
-    if (val) {
-      const score = higherIsBetter ? val.accuracy : -val.loss;
-      if (best === null || score > best.score) {
-        best = { epoch: epoch + 1, score, params: await Promise.all(model.params.map((p) => p.read())) };
-        sinceBest = 0;
-      } else if (config.early_stopping_patience > 0 && ++sinceBest >= config.early_stopping_patience) {
-        stopped = 'early_stopped';
-        break;
+        trainLoss: lossCount ? lossSum / lossCount : NaN,
+        valLoss: val?.loss ?? null,
+        valAccuracy: val?.accuracy ?? null,
+        valMacroF1: val?.macroF1 ?? null,
+      };
+      metrics.push(epochMetrics);
+      input.onEpoch?.(epochMetrics);
+      if (val) {
+        const score = higherIsBetter ? val.accuracy : -val.loss;
+        if (best === null || score > best.score) {
+          best = { epoch: epoch + 1, score, params: await Promise.all(model.params.map((p) => p.read())) };
+          sinceBest = 0;
+        } else if (config.early_stopping_patience > 0 && ++sinceBest >= config.early_stopping_patience) {
+          stopped = 'early_stopped';
+          break;
+        }
       }
     }
+  } catch (e) {
+    // A lost GPU or a diverging loss must not lose the epochs already trained: hand back the best checkpoint.
+    optimizer.dispose();
+    const failed = e instanceof TrainingFailed ? e : new TrainingFailed((e as Error).message);
+    if (best !== null) failed.best = { epoch: best.epoch, params: best.params, metrics };
+    throw failed;
   }
   optimizer.dispose();
   // The best epoch's parameters (also after a cancel mid-epoch, which leaves half-trained ones behind).

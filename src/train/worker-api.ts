@@ -14,7 +14,8 @@ import { stratifiedSplit } from './data';
 import { loadEmbedder } from './embeddings';
 import { setupEncoderTarget } from './encoder-target';
 import { l2Normalize, setupHeadTarget } from './head-target';
-import { trainLoop, type EpochMetrics, type LoopResult, type TrainProgress } from './loop';
+import { TrainingFailed, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
+import type { Adapter } from './adapter';
 
 export type TrainBackend = 'auto' | 'webgpu' | 'wasm';
 
@@ -36,6 +37,8 @@ export interface TrainPhase {
 export interface TrainOutcome {
   files: Record<string, Uint8Array>;
   result: LoopResult;
+  /** Set when training failed after a checkpoint: `files` then hold that best checkpoint. */
+  failure?: string;
   backend: 'webgpu' | 'wasm';
   trainRows: number;
   validationRows: number;
@@ -71,6 +74,18 @@ export const trainApi = {
     const name = modelName(req.base);
     const { train, validation } = stratifiedSplit(req.labels, req.config.validation_fraction, req.config.seed);
     const pick = (rows: number[]) => ({ rows, labels: rows.map((r) => req.labels[r]) });
+    /** Trains; a failure after a checkpoint still returns that checkpoint's adapter (and says what failed). */
+    const runLoop = async (setup: { trainable: TrainableModel; adapter(values?: Float32Array[]): Promise<Adapter> }, used: 'webgpu' | 'wasm'): Promise<TrainOutcome> => {
+      const sizes = { backend: used, trainRows: train.length, validationRows: validation.length };
+      try {
+        const result = await trainLoop({ ...loopInput, model: setup.trainable });
+        return { files: writeAdapter(await setup.adapter()), result, ...sizes };
+      } catch (e) {
+        if (!(e instanceof TrainingFailed) || e.best === null) throw e;
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] } };
+        return { files: writeAdapter(await setup.adapter(e.best.params)), result, failure: e.message, ...sizes };
+      }
+    };
     const loopInput = {
       config: req.config,
       train: pick(train),
@@ -94,8 +109,7 @@ export const trainApi = {
       const setup = setupHeadTarget({ backend, config: req.config, classes: req.classes, embeddings, baseModel: name, pooling: embedder.pooling });
       onPhase({ phase: 'training', detail: 'Training the projection head' });
       try {
-        const result = await trainLoop({ ...loopInput, model: setup.trainable });
-        return { files: writeAdapter(await setup.adapter()), result, backend: 'wasm', trainRows: train.length, validationRows: validation.length };
+        return await runLoop(setup, 'wasm');
       } finally {
         setup.dispose();
       }
@@ -122,8 +136,7 @@ export const trainApi = {
     });
     onPhase({ phase: 'training', detail: `Training LoRA on ${used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
     try {
-      const result = await trainLoop({ ...loopInput, model: setup.trainable });
-      return { files: writeAdapter(await setup.adapter()), result, backend: used, trainRows: train.length, validationRows: validation.length };
+      return await runLoop(setup, used);
     } finally {
       setup.dispose();
     }
