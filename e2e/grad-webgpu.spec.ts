@@ -240,6 +240,10 @@ test('forward and backward of composed ops through Tensor match the CPU backend'
     await C('logSoftmax [5,63]', { x: [[5, 63], -5, 5] }, ({ x }) => g.logSoftmax(x));
     await C('crossEntropy [5,63]', { x: [[5, 63], -5, 5] }, ({ x }) => g.crossEntropy(x, [0, 62, 7, 7, 30]));
     await C('layerNorm [9,63] w b', { x: [[9, 63], -3, 3], w: [[63], 0.5, 1.5], b: [[63], -1, 1] }, ({ x, w, b }) => g.layerNorm(x, w, b, 1e-5));
+    // Fused row kernels (one workgroup per row) on rows longer than a workgroup, and many short rows.
+    await C('softmax [3,1000] fused', { x: [[3, 1000], -5, 5] }, ({ x }) => g.softmax(x));
+    await C('softmax [300,2] fused', { x: [[300, 2], -5, 5] }, ({ x }) => g.softmax(x));
+    await C('layerNorm [2,700] fused, no bias', { x: [[2, 700], -3, 3], w: [[700], 0.5, 1.5] }, ({ x, w }) => g.layerNorm(x, w, null, 1e-12));
     await C('gelu [257]', { x: [[257], -5, 5] }, ({ x }) => g.gelu(x));
     await C('tanh·sigmoid + relu [63,65]', { x: [[63, 65], -4, 4] }, ({ x }) => g.add(g.mul(g.tanh(x), g.sigmoid(x)), g.relu(x)));
     await C('log, sqrt, div, sub, exp [65]', { x: [[65], 0.5, 3], y: [[65], 0.5, 3] }, ({ x, y }) => g.sub(g.div(g.log(x), g.sqrt(y)), g.exp(g.neg(y))));

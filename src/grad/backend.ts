@@ -83,6 +83,13 @@ export interface Backend {
   gather(table: DeviceBuffer, rowSize: number, idx: Int32Array): DeviceBuffer;
   /** out = zeros(numRows, rowSize); out[idx[i], :] += src[i, :] (the backward of gather). */
   scatterAdd(src: DeviceBuffer, rowSize: number, idx: Int32Array, numRows: number): DeviceBuffer;
+
+  // Fused kernels (optional): ops use them when present and fall back to the composed primitives otherwise;
+  // each is tested equal to its composed form.
+  /** softmax over each contiguous row: x viewed as [rows, n]. */
+  softmaxRows?(x: DeviceBuffer, rows: number, n: number): DeviceBuffer;
+  /** Each contiguous row of n standardised, y = (x − mean)·rstd with rstd = 1/√(biased var + eps); also rstd per row. */
+  normalizeRows?(x: DeviceBuffer, rows: number, n: number, eps: number): { y: DeviceBuffer; rstd: DeviceBuffer };
 }
 
 /** Product of a shape's dimensions (1 for a scalar). */

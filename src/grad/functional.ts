@@ -8,10 +8,17 @@ import { add, addScalar, affine, erf, exp, log, mul, neg, recip, scale, sigmoid,
 import { matmul } from './ops/matmul';
 import { concat, slice } from './ops/movement';
 import { max, mean, sum } from './ops/reduce';
+import { fusesNormalize, fusesSoftmax, normalizeLast, softmaxLast } from './ops/fused';
 import type { Rng } from './rng';
 
 /** softmax along `axis`: e^(x − max) / Σ e^(x − max). NOTE: the max is detached; softmax is shift-invariant. */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  if ((axis === -1 || axis === x.rank - 1) && fusesSoftmax(x)) return softmaxLast(x);
+  return softmaxComposed(x, axis);
+}
+
+/** The composed softmax: the reference the fused kernel is tested against. */
+export function softmaxComposed(x: Tensor, axis = -1): Tensor {
   const m = noGrad(() => max(x, axis, true));
   const e = exp(sub(x, m));
   return mul(e, recip(sum(e, axis, true)));
@@ -42,6 +49,13 @@ export function silu(x: Tensor): Tensor {
 
 /** Layer norm over the last axis: (x − μ) / √(σ² + eps) · w (+ b). σ² is the biased variance, as PyTorch. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor | null, eps: number): Tensor {
+  if (!fusesNormalize(x)) return layerNormComposed(x, weight, bias, eps);
+  const y = mul(normalizeLast(x, eps), weight);
+  return bias === null ? y : add(y, bias);
+}
+
+/** The composed layer norm: the reference the fused kernel is tested against. */
+export function layerNormComposed(x: Tensor, weight: Tensor, bias: Tensor | null, eps: number): Tensor {
   const xc = sub(x, mean(x, -1, true));
   const rstd = recip(sqrt(addScalar(mean(square(xc), -1, true), eps)));
   const y = mul(mul(xc, rstd), weight);

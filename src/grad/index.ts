@@ -8,6 +8,6 @@ export * from './ops/elementwise';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { concat, gather, permute, reshape, slice, transpose } from './ops/movement';
 export { max, mean, sum, sumTo } from './ops/reduce';
-export { crossEntropy, dropout, gelu, geluTanh, silu, layerNorm, linear, logSoftmax, rotary, rotaryTables, softmax } from './functional';
+export { crossEntropy, dropout, gelu, geluTanh, silu, layerNorm, layerNormComposed, linear, logSoftmax, rotary, rotaryTables, softmax, softmaxComposed } from './functional';
 export { AdamW, clipGradNorm, learningRate, type AdamWOptions, type Schedule, type ScheduleKind } from './optim';
 export { Rng } from './rng';

@@ -207,6 +207,38 @@ export class CpuBackend implements Backend {
     return this.wrap(o);
   }
 
+  softmaxRows(xb: DeviceBuffer, rows: number, n: number): DeviceBuffer {
+    const x = data(xb);
+    const o = this.alloc(rows * n, false);
+    for (let r = 0; r < rows; r++) {
+      const b = r * n;
+      let m = -Infinity;
+      for (let j = 0; j < n; j++) if (x[b + j] > m) m = x[b + j];
+      let total = 0;
+      for (let j = 0; j < n; j++) total += o[b + j] = Math.exp(x[b + j] - m);
+      for (let j = 0; j < n; j++) o[b + j] /= total;
+    }
+    return this.wrap(o);
+  }
+
+  normalizeRows(xb: DeviceBuffer, rows: number, n: number, eps: number): { y: DeviceBuffer; rstd: DeviceBuffer } {
+    const x = data(xb);
+    const y = this.alloc(rows * n, false);
+    const rs = this.alloc(rows, false);
+    for (let r = 0; r < rows; r++) {
+      const b = r * n;
+      let mean = 0;
+      for (let j = 0; j < n; j++) mean += x[b + j];
+      mean /= n;
+      let v = 0;
+      for (let j = 0; j < n; j++) v += (x[b + j] - mean) ** 2;
+      const rstd = 1 / Math.sqrt(v / n + eps);
+      rs[r] = rstd;
+      for (let j = 0; j < n; j++) y[b + j] = (x[b + j] - mean) * rstd;
+    }
+    return { y: this.wrap(y), rstd: this.wrap(rs) };
+  }
+
   copy(src: View, shape: readonly number[]): DeviceBuffer {
     const o = this.alloc(sizeOf(shape), false);
     stridedCopy(data(src.buf), src.offset, src.strides, o, 0, contiguous(shape), shape);

@@ -246,6 +246,35 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
+  // ---- fused row kernels ----------------------------------------------------------------------------------
+
+  private rowParams(rows: number, n: number, eps: number): GPUBuffer {
+    const p = new Uint32Array([rows, n, 0, 0]);
+    const f = new Float32Array(p.buffer);
+    f[2] = eps;
+    f[3] = -Infinity;
+    return this.scratch(p);
+  }
+
+  softmaxRows(x: DeviceBuffer, rows: number, n: number): DeviceBuffer {
+    const xg = this.gpu(x);
+    if (rows * n > x.size) throw new Error(`softmaxRows: [${rows}, ${n}] over a buffer of ${x.size}`);
+    const out = this.alloc(rows * n);
+    const ps = this.rowParams(rows, n, 0);
+    this.run({ file: 'rows', entry: 'softmax_rows', constants: { WG: this.wg } }, [ps, xg, out.gpu!], grid(rows, this.maxGroups), [ps]);
+    return out;
+  }
+
+  normalizeRows(x: DeviceBuffer, rows: number, n: number, eps: number): { y: DeviceBuffer; rstd: DeviceBuffer } {
+    const xg = this.gpu(x);
+    if (rows * n > x.size) throw new Error(`normalizeRows: [${rows}, ${n}] over a buffer of ${x.size}`);
+    const y = this.alloc(rows * n);
+    const rstd = this.alloc(rows);
+    const ps = this.rowParams(rows, n, eps);
+    this.run({ file: 'rows', entry: 'normalize_rows', constants: { WG: this.wg } }, [ps, xg, y.gpu!, rstd.gpu!], grid(rows, this.maxGroups), [ps]);
+    return { y, rstd };
+  }
+
   // ---- movement -------------------------------------------------------------------------------------------
 
   private strided(entry: 'copy_view' | 'write_view', view: View, shape: readonly number[], src: GPUBuffer, dst: GPUBuffer): void {

@@ -8,10 +8,11 @@ import binarySrc from '../../kernels/binary.wgsl?raw';
 import gatherSrc from '../../kernels/gather.wgsl?raw';
 import matmulSrc from '../../kernels/matmul.wgsl?raw';
 import reduceSrc from '../../kernels/reduce.wgsl?raw';
+import rowsSrc from '../../kernels/rows.wgsl?raw';
 import stridedSrc from '../../kernels/strided.wgsl?raw';
 import unarySrc from '../../kernels/unary.wgsl?raw';
 
-const sources = { binary: binarySrc, gather: gatherSrc, matmul: matmulSrc, reduce: reduceSrc, strided: stridedSrc, unary: unarySrc };
+const sources = { binary: binarySrc, gather: gatherSrc, matmul: matmulSrc, reduce: reduceSrc, rows: rowsSrc, strided: stridedSrc, unary: unarySrc };
 export type KernelFile = keyof typeof sources;
 
 /** A compiled entry point: `file` / `entry` with pipeline-overridable constants. */
