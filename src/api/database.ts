@@ -2,7 +2,8 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadSources, saveSourceInfo } from '../data/store';
+import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/store';
+import { applyLabels, type LabelEdits } from '../data/labels';
 import { JammiError } from './errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../infer/model-files';
@@ -46,6 +47,7 @@ export class Database extends EventTarget {
   private readonly loading = new Set<string>();
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
+  private readonly labelEdits = new Map<string, LabelEdits>();
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -59,7 +61,11 @@ export class Database extends EventTarget {
     if (db.persist) {
       try {
         for (const [name, { ipc, info }] of await loadSources<SourceInfo>()) {
-          db.sources.set(name, { table: tableFromIPC(ipc), info });
+          let table = tableFromIPC(ipc);
+          const edits = await loadLabelEdits<LabelEdits>(name);
+          for (const [column, rows] of Object.entries(edits ?? {})) table = applyLabels(table, column, rows);
+          if (edits) db.labelEdits.set(name, edits);
+          db.sources.set(name, { table, info: withColumns(info, table) });
         }
       } catch (e) {
         console.warn('jammi: could not restore saved sources', e);
@@ -122,9 +128,33 @@ export class Database extends EventTarget {
     return this.source(name).table;
   }
 
+  /**
+   * Labels rows of a source in a text column (created when missing): `{ [rowIndex]: label }`, null or '' clears.
+   * Kept across reloads; the table, exports and fine-tuning see them at once.
+   */
+  async setLabels(source: string, column: string, labels: Record<number, string | null>): Promise<void> {
+    const s = this.source(source);
+    column = column.trim();
+    if (!column) throw new JammiError('Name the label column.');
+    const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null ? null : String(l)]));
+    let table: Table;
+    try {
+      table = applyLabels(s.table, column, rows);
+    } catch (e) {
+      throw new JammiError((e as Error).message);
+    }
+    const edits = this.labelEdits.get(source) ?? {};
+    edits[column] = { ...edits[column], ...rows };
+    this.labelEdits.set(source, edits);
+    this.sources.set(source, { table, info: withColumns(s.info, table) });
+    if (this.persist) await saveLabelEdits(source, edits).catch((e) => console.warn('jammi: could not save labels', e));
+    this.changed();
+  }
+
   async removeSource(name: string): Promise<void> {
     this.source(name);
     this.sources.delete(name);
+    this.labelEdits.delete(name);
     if (this.persist) await deleteSource(name);
     this.changed();
   }
@@ -207,4 +237,12 @@ export class Database extends EventTarget {
   private changed(): void {
     this.dispatchEvent(new Event('change'));
   }
+}
+
+/** Source info whose columns and types follow the table (a label column added in the app). */
+function withColumns(info: SourceInfo, table: Table): SourceInfo {
+  const columns = table.schema.fields.map((f) => f.name);
+  if (columns.length === info.columns.length) return info;
+  const types = Object.fromEntries(columns.map((c) => [c, info.types[c] ?? 'text'])) as SourceInfo['types'];
+  return { ...info, columns, types };
 }

@@ -6,6 +6,7 @@ import { TrainPanel } from './TrainPanel';
 import { LoadPanel } from './LoadPanel';
 import { SourceList } from './SourceList';
 import { TableView } from './TableView';
+import { useLabeling } from './Labeling';
 import { downloadBlob } from './download';
 import { useSources } from './hooks';
 
@@ -14,6 +15,7 @@ export function App({ db }: { db: Database }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [table, setTable] = useState<Table | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
+  const labeling = useLabeling(db, selected, table);
 
   useEffect(() => {
     if (!selected && sources.length > 0) setSelected(sources[0].name);
@@ -67,7 +69,8 @@ export function App({ db }: { db: Database }) {
                 </button>
                 {exportError && <span role="alert">{exportError}</span>}
               </div>
-              <TableView table={table} label={`Rows of ${selected}`} />
+              {labeling.bar}
+              <TableView table={table} label={`Rows of ${selected}`} labeling={labeling.rows} />
               <ClassifyPanel db={db} source={selected} />
               <TrainPanel db={db} source={selected} />
             </>
