@@ -193,7 +193,7 @@ export class FineTunedModels {
   }
 
   /** Registers an adapter from a zip or its two files; `baseModel` overrides the one the config names. */
-  async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel, resolve = resolveModel): Promise<string> {
+  async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel): Promise<string> {
     const files = await adapterFiles(input);
     let adapter: Adapter;
     try {
@@ -204,7 +204,7 @@ export class FineTunedModels {
     const { config } = adapter;
     const baseName = baseModel ?? config.base_model_name_or_path;
     if (!baseName) throw new JammiError('The adapter does not name its base model; pass { baseModel }.');
-    const base = await resolve({ model: baseName });
+    const base = await resolveModel({ model: baseName });
     const id = newId();
     const info: FineTunedModel = {
       id,

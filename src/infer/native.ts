@@ -3,8 +3,8 @@
  * `model.safetensors`), and every fine-tuned model — an encoder adapter merged into its base, or a projection head
  * applied to the base's pooled embeddings. Same shape as `Classifier`: `info`, `classify`, `release`.
  */
-import { CpuBackend, noGrad, tidy, type Backend as EngineBackend } from '../grad';
-import { createWebGpuBackend } from '../grad/backends/webgpu';
+import { noGrad, tidy, type Backend as EngineBackend } from '../grad';
+import { engineBackend } from '../grad/backends/select';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
 import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../train/adapter';
 import { loadEmbedder, type Embedder } from '../train/embeddings';
@@ -28,10 +28,9 @@ function modelError(message: string): ModelErrorType {
 }
 
 async function pickBackend(backend: Backend): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
-  const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
-  if (used === 'wasm') return { engine: new CpuBackend(), used };
   try {
-    return { engine: await createWebGpuBackend(), used };
+    const { backend: engine, name } = await engineBackend(backend);
+    return { engine, used: name };
   } catch (e) {
     throw modelError(`WebGPU is not available for the native engine: ${(e as Error).message}`);
   }

@@ -2,8 +2,8 @@
  * What the training worker exposes. One job per worker: `train` runs it to the end (or to a cancel, which keeps
  * the best checkpoint), reporting progress through callbacks; the adapter comes back as its two files.
  */
-import { createWebGpuBackend } from '../grad/backends/webgpu';
-import { CpuBackend, type Backend } from '../grad';
+import { engineBackend } from '../grad/backends/select';
+import { CpuBackend } from '../grad';
 import { modelName, readModelFile, readModelJson, type ModelRef } from '../infer/model-files';
 import { hasWebGpu } from '../infer/ort';
 import { TextTokenizer } from '../infer/tokenizer';
@@ -45,18 +45,6 @@ export interface TrainOutcome {
 }
 
 let cancelled = false;
-
-async function engineBackend(choice: TrainBackend): Promise<{ backend: Backend; name: 'webgpu' | 'wasm' }> {
-  if (choice === 'wasm') return { backend: new CpuBackend(), name: 'wasm' };
-  if (choice === 'webgpu' || (await hasWebGpu())) {
-    try {
-      return { backend: await createWebGpuBackend(), name: 'webgpu' };
-    } catch (e) {
-      if (choice === 'webgpu') throw e;
-    }
-  }
-  return { backend: new CpuBackend(), name: 'wasm' };
-}
 
 export const trainApi = {
   /** Asks the running job to stop after its current step; it keeps its best checkpoint. */

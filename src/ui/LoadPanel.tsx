@@ -1,4 +1,5 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef, useState } from 'react';
+import { useDropZone } from './hooks';
 import type { Database, SourceInfo } from '../api/database';
 
 interface LoadJob {
@@ -26,7 +27,6 @@ export function sourceNameFor(fileName: string, taken: Set<string>): string {
 /** Drop zone and file picker: several CSV files at once, each with its own progress bar and Cancel. */
 export function LoadPanel({ db, sources, onLoaded }: { db: Database; sources: SourceInfo[]; onLoaded: (name: string) => void }) {
   const [jobs, setJobs] = useState<LoadJob[]>([]);
-  const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const update = (id: number, patch: Partial<LoadJob>) => setJobs((js) => js.map((j) => (j.id === id ? { ...j, ...patch } : j)));
 
@@ -50,23 +50,14 @@ export function LoadPanel({ db, sources, onLoaded }: { db: Database; sources: So
     }
   };
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    load([...e.dataTransfer.files]);
-  };
+  const drop = useDropZone((data) => load([...data.files]));
 
   return (
     <section aria-labelledby="load-heading" className="panel">
       <h2 id="load-heading">Load CSV files</h2>
       <div
-        className={`dropzone${dragging ? ' dragging' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setDragging(true);
-        }}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
+        className={drop.className}
+        {...drop.props}
         data-testid="dropzone"
       >
         <p>Drop CSV files here, or</p>

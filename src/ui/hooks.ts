@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 import type { Database, SourceInfo } from '../api/database';
 import type { FineTunedModel } from '../api/fine-tune';
 
@@ -22,3 +22,21 @@ function useDbList<T>(db: Database, read: (db: Database) => Promise<T[]>): T[] {
 export const useSources = (db: Database): SourceInfo[] => useDbList(db, (d) => d.listSources());
 
 export const useFineTuned = (db: Database): FineTunedModel[] => useDbList(db, (d) => d.listFineTuned());
+
+/** A drop zone: `dragging` while something is held over it, and the handlers for its element. */
+export function useDropZone(onDrop: (data: DataTransfer) => void) {
+  const [dragging, setDragging] = useState(false);
+  const props = {
+    onDragOver: (e: DragEvent) => {
+      e.preventDefault();
+      setDragging(true);
+    },
+    onDragLeave: () => setDragging(false),
+    onDrop: (e: DragEvent) => {
+      e.preventDefault();
+      setDragging(false);
+      onDrop(e.dataTransfer);
+    },
+  };
+  return { className: `dropzone${dragging ? ' dragging' : ''}`, props };
+}

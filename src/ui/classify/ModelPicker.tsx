@@ -1,4 +1,5 @@
-import { useEffect, useId, useState, type DragEvent } from 'react';
+import { useEffect, useId, useState } from 'react';
+import { useDropZone } from '../hooks';
 import type { FineTunedModel } from '../../api/fine-tune';
 import { servedModels, type LocalModel } from '../../api/infer';
 import { folderFromDrop, folderFromFileList } from './folder';
@@ -34,7 +35,6 @@ export const DEFAULT_HOST = 'https://huggingface.co';
 export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice; onChange: (c: ModelChoice) => void; fineTuned?: FineTunedModel[] }) {
   const id = useId();
   const [served, setServed] = useState<string[] | null>(null);
-  const [dragging, setDragging] = useState(false);
   useEffect(() => {
     let live = true;
     void servedModels().then((m) => {
@@ -48,12 +48,12 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
     // Once, on mount: `value`/`onChange` only pick the first served model as the default.
   }, []);
 
-  const onDrop = async (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const model = await folderFromDrop(e.dataTransfer.items);
-    if (model) onChange({ kind: 'local', model });
-  };
+  const drop = useDropZone(
+    (data) =>
+      void folderFromDrop(data.items).then((model) => {
+        if (model) onChange({ kind: 'local', model });
+      }),
+  );
 
   return (
     <fieldset className="model-picker">
@@ -129,13 +129,8 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
         ))}
       {value.kind === 'local' && (
         <div
-          className={`dropzone${dragging ? ' dragging' : ''}`}
-          onDragOver={(e) => {
-            e.preventDefault();
-            setDragging(true);
-          }}
-          onDragLeave={() => setDragging(false)}
-          onDrop={(e) => void onDrop(e)}
+          className={drop.className}
+          {...drop.props}
         >
           <label>
             Choose a model folder{' '}
