@@ -2,11 +2,11 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/store';
+import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
 import { applyLabels, type LabelEdits } from '../data/labels';
 import { JammiError } from './errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
-import type { LocalModel } from '../infer/model-files';
+import type { LocalModel } from '../nn/model-files';
 import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { inWorker, proxy } from './worker-call';
 

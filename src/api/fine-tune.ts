@@ -5,13 +5,13 @@
 import { wrap, proxy } from 'comlink';
 import type { Table } from 'apache-arrow';
 import type { TrainApi } from '../../workers/train.worker';
-import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { readModelJson, type LocalModel, type ModelRef } from '../infer/model-files';
-import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter } from '../train/adapter';
+import { classificationMetrics, type Metrics } from '../eval/metrics';
+import { readModelJson, type LocalModel, type ModelRef } from '../nn/model-files';
+import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter } from '../nn/adapter-files';
 import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
 import { labelledExamples } from '../train/data';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
-import { deleteAdapter, loadAdapters, saveAdapter } from '../train/store';
+import { deleteAdapter, loadAdapters, saveAdapter } from './adapter-store';
 import type { TrainBackend, TrainPhase } from '../train/worker-api';
 import { JammiError } from './errors';
 import { resolveModel } from './infer';
@@ -341,7 +341,7 @@ export type { TrainBackend, TrainPhase } from '../train/worker-api';
 
 /** One zip of an adapter's files (for a single download). */
 export async function adapterZip(files: Record<string, Blob>): Promise<Blob> {
-  const { zipAdapter } = await import('../train/adapter');
+  const { zipAdapter } = await import('../nn/adapter-files');
   const bytes: Record<string, Uint8Array> = {};
   for (const [name, blob] of Object.entries(files)) bytes[name] = new Uint8Array(await blob.arrayBuffer());
   return new Blob([zipAdapter(bytes) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });

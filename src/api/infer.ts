@@ -8,9 +8,9 @@
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { wrap, type Remote } from 'comlink';
 import type { InferApi } from '../../workers/infer.worker';
-import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
-import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../infer/model-files';
+import type { Backend, Dtype, ModelInfo } from '../infer/onnx-classifier';
+import { classificationMetrics, type Metrics } from '../eval/metrics';
+import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
 import { abortError, JammiError } from './errors';
 
 export type { Backend, Dtype, LocalModel, ModelInfo };

@@ -2,7 +2,7 @@
 import { CpuBackend } from './backends/cpu';
 import { Tensor, backward, noGrad, tidy } from './tensor';
 import { mul } from './ops/elementwise';
-import { sum } from './ops/reduce';
+import { sum } from './ops/broadcast';
 import { Rng } from './rng';
 
 export const f64 = new CpuBackend('f64');

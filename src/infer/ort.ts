@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { halfToFloat } from '../nn/safetensors';
 import { isOutOfMemoryMessage } from './oom';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
@@ -78,7 +79,7 @@ export class OrtSession {
       try {
         const raw = await out.getData();
         const data =
-          out.type === 'float16' && raw instanceof Uint16Array ? halfToFloat(raw) : Float32Array.from(raw as ArrayLike<number>);
+          out.type === 'float16' && raw instanceof Uint16Array ? Float32Array.from(raw, halfToFloat) : Float32Array.from(raw as ArrayLike<number>);
         return { data, dims: out.dims };
       } finally {
         out.dispose();
@@ -97,17 +98,4 @@ export class OrtSession {
 /** Whether an ORT error is the device running out of memory (then the caller halves the batch). */
 export function isOutOfMemory(e: unknown): boolean {
   return isOutOfMemoryMessage(e instanceof Error ? e.message : String(e));
-}
-
-/** IEEE 754 half (as raw bits) → float32, for fp16 models whose logits come back as Uint16Array. */
-export function halfToFloat(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
-  }
-  return out;
 }

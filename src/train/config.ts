@@ -2,7 +2,6 @@
  * Fine-tuning settings: Jammi's field names, defaults chosen to work on a few hundred labelled rows, and a check
  * that rejects a bad value before any work, naming the field and the allowed range.
  */
-import type { Architecture } from '../nn/classifier';
 
 export type FineTuneTarget = 'encoder' | 'head';
 
@@ -31,13 +30,6 @@ export interface FineTuneConfig {
   /** Encoder layers to adapt; null: all. */
   layers_to_transform: number[] | null;
 }
-
-export const DEFAULT_TARGET_MODULES: Record<Architecture, string[]> = {
-  bert: ['query', 'value'],
-  roberta: ['query', 'value'],
-  distilbert: ['q_lin', 'v_lin'],
-  modernbert: ['Wqkv'],
-};
 
 /** Defaults per target: the frozen-encoder `head` target trains a small model on cached embeddings and takes a larger step. */
 export function defaultConfig(target: FineTuneTarget): FineTuneConfig {

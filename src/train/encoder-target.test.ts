@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../grad';
-import { loadClassifier } from '../nn/classifier';
-import { readAdapter, writeAdapter, type EncoderAdapterConfig } from './adapter';
+import { loadClassifier } from '../nn/sequence-classifier';
+import { readAdapter, writeAdapter, type EncoderAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { mergeEncoderAdapter } from './encoder-model';
-import { setupEncoderTarget, tokenBatch } from './encoder-target';
+import { mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import { setupEncoderTarget } from './encoder-target';
 import { evaluateRows, trainLoop } from './loop';
 import { modelFiles, smsSpamSplits } from './sms-fixture';
 

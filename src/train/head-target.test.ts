@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, noGrad, tidy } from '../grad';
-import { loadEncoder } from '../nn/classifier';
-import { maskedMean } from '../nn/modernbert';
-import { readAdapter, writeAdapter, type HeadAdapterConfig } from './adapter';
+import { loadEncoder } from '../nn/sequence-classifier';
+import { maskedMean } from '../nn/pooling';
+import { readAdapter, writeAdapter, type HeadAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { tokenBatch } from './encoder-target';
-import { applyProjectionHead, l2Normalize, setupHeadTarget } from './head-target';
+import { tokenBatch } from '../nn/token-batch';
+import { applyProjectionHead, l2Normalize } from '../nn/adapter-merge';
+import { setupHeadTarget } from './head-target';
 import { evaluateRows, trainLoop } from './loop';
 import { modelFiles, smsSpamSplits } from './sms-fixture';
 

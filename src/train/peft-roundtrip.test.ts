@@ -11,12 +11,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend, Rng, Tensor, tidy } from '../grad';
 import { softmax } from '../infer/head';
-import { loadClassifier, type ModelFiles } from '../nn/classifier';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter';
+import { loadClassifier, type ModelFiles } from '../nn/sequence-classifier';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { isHeadParam, mergeEncoderAdapter } from './encoder-model';
-import { setupEncoderTarget, tokenBatch } from './encoder-target';
-import { applyProjectionHead, setupHeadTarget } from './head-target';
+import { applyProjectionHead, isHeadParam, mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import { setupEncoderTarget } from './encoder-target';
+import { setupHeadTarget } from './head-target';
 
 const MODELS = path.resolve(__dirname, '../../../shared/models');
 const SCRIPT = path.resolve(__dirname, 'testdata/peft_adapter.py');

@@ -4,18 +4,20 @@
  */
 import { engineBackend } from '../grad/backends/select';
 import { CpuBackend } from '../grad';
-import { modelName, readModelFile, readModelJson, type ModelRef } from '../infer/model-files';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, type ModelRef } from '../nn/model-files';
 import { hasWebGpu } from '../infer/ort';
 import { TextTokenizer } from '../infer/tokenizer';
 import { modelMaxLength, type LengthConfig } from '../infer/truncate';
-import { writeAdapter } from './adapter';
+import { writeAdapter } from '../nn/adapter-files';
 import type { FineTuneConfig, FineTuneTarget } from './config';
 import { stratifiedSplit } from './data';
-import { loadEmbedder } from './embeddings';
+import { loadEmbedder } from '../infer/embedder';
 import { setupEncoderTarget } from './encoder-target';
-import { l2Normalize, setupHeadTarget } from './head-target';
+import { l2Normalize } from '../nn/adapter-merge';
+import { setupHeadTarget } from './head-target';
 import { TrainingFailed, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
-import type { Adapter } from './adapter';
+import type { Adapter } from '../nn/adapter-files';
 
 export type TrainBackend = 'auto' | 'webgpu' | 'wasm';
 
@@ -104,17 +106,12 @@ export const trainApi = {
     }
 
     onPhase({ phase: 'loading', detail: `Loading ${name} (model.safetensors)` });
-    const [config, tokenizerJson, tokenizerConfig, weights] = await Promise.all([
-      readModelJson<LengthConfig & Record<string, unknown>>(req.base, 'config.json'),
-      readModelJson<object>(req.base, 'tokenizer.json'),
-      readModelJson<object>(req.base, 'tokenizer_config.json').catch(() => ({})),
-      readModelFile(req.base, 'model.safetensors'),
-    ]);
-    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, modelMaxLength(config, req.config.max_seq_length));
+    const { config, tokenizer: tok, weights } = await loadModelBundle<LengthConfig & Record<string, unknown>>(req.base, { tokenizer: true, weights: true });
+    const tokenizer = new TextTokenizer(tok!.json, tok!.config, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
     const { backend, name: used } = await engineBackend(req.backend);
     const setup = setupEncoderTarget({
-      files: { config, weights: new Uint8Array(weights) },
+      files: { config, weights: weights! },
       baseModel: name,
       backend,
       config: req.config,

@@ -1,8 +1,8 @@
 /** Elementwise ops: forward on the backend, backward beside it, built from the same ops. */
 import type { BinaryOp, UnaryOp } from '../backend';
 import { Tensor, record } from '../tensor';
-import { broadcastShapes, broadcastStrides, sameShape } from './shape';
-import { sumTo } from './reduce';
+import { broadcastShapes, broadcastStrides } from './shape';
+import { sumTo } from './broadcast';
 
 function unaryPrim(op: UnaryOp, x: Tensor): Tensor {
   return Tensor.fromBuffer(x.backend, x.backend.unary(op, x.buf), x.shape);
@@ -119,16 +119,4 @@ export function eq(a: Tensor, b: Tensor): Tensor {
 /** A copy of x with no autodiff record (stop-gradient). */
 export function detach(x: Tensor): Tensor {
   return x.alias();
-}
-
-/** x broadcast to `shape` (materialised). d expand = sum back over the broadcast axes. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(x.shape, shape)) return reshapeLike(x, shape);
-  broadcastShapes(x.shape, shape);
-  const buf = x.backend.copy({ buf: x.buf, strides: broadcastStrides(x.shape, shape), offset: 0 }, shape);
-  return record(Tensor.fromBuffer(x.backend, buf, shape), [x], (g) => [sumTo(g, x.shape)]);
-}
-
-function reshapeLike(x: Tensor, shape: readonly number[]): Tensor {
-  return record(x.alias(shape), [x], (g) => [g.alias(x.shape)]);
 }

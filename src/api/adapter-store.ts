@@ -2,7 +2,7 @@
  * Fine-tuned models kept across reloads in the Origin Private File System: `adapters/<id>/` holds the adapter's
  * two files and `meta.json` (written last: a folder without it is incomplete and is ignored).
  */
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './adapter';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../nn/adapter-files';
 
 async function adaptersDir(): Promise<FileSystemDirectoryHandle | null> {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;

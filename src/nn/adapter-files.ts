@@ -5,7 +5,7 @@
  * projection-head format (`projection.lora_A/B.weight`, `classifier.weight/bias`, `adapter_type: "projection_head"`).
  */
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
+import { parseSafetensors, writeSafetensors, type F32Entry } from './safetensors';
 
 export const PEFT_PREFIX = 'base_model.model.';
 export const ADAPTER_CONFIG = 'adapter_config.json';

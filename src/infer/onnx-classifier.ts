@@ -5,9 +5,11 @@
  */
 import { runHalving } from './halving';
 import { predict, type Id2Label, type RowPrediction } from './head';
-import { modelName, ModelFileError, readModelFile, readModelJson, type ModelRef } from './model-files';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, ModelFileError, readModelFile, type ModelRef } from '../nn/model-files';
 import { hasWebGpu, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
-import { padBatch, TextTokenizer } from './tokenizer';
+import { padBatch } from '../nn/token-batch';
+import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
 export type Backend = 'auto' | ExecutionBackend;
@@ -73,7 +75,8 @@ export class Classifier {
     const name = modelName(ref);
     const fileError = (e: unknown) =>
       e instanceof ModelFileError ? new ModelError(`Model ${name}: ${e.message}`) : (e as Error);
-    const config = await readModelJson<ModelConfig>(ref, 'config.json').catch((e) => Promise.reject(fileError(e)));
+    const bundle = await loadModelBundle<ModelConfig>(ref, { tokenizer: true }).catch((e) => Promise.reject(fileError(e)));
+    const config = bundle.config;
     const id2label = config.id2label;
     if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length === 0) {
       throw new ModelError(`No id2label mapping for classification model ${name}`);
@@ -82,13 +85,6 @@ export class Classifier {
     if (used === 'webgpu' && !(await hasWebGpu())) {
       throw new ModelError('WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
     }
-    const [tokenizerJson, tokenizerConfig] = await Promise.all([
-      readModelJson<object>(ref, 'tokenizer.json'),
-      readModelJson<object>(ref, 'tokenizer_config.json').catch((e) => {
-        if (e instanceof ModelFileError && e.reason === 'missing') return {};
-        throw e;
-      }),
-    ]).catch((e) => Promise.reject(fileError(e)));
     const { dtype: usedDtype, bytes } = await readOnnx(ref, used, dtype).catch((e) => Promise.reject(fileError(e)));
     const file = DTYPE_FILES[usedDtype];
 
@@ -100,7 +96,7 @@ export class Classifier {
     }
     let tokenizer: TextTokenizer;
     try {
-      tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+      tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
     } catch (e) {
       throw new ModelError(`Model ${name}: tokenizer.json is unreadable: ${(e as Error).message}`);
     }

@@ -5,15 +5,15 @@
  */
 import { noGrad, tidy, type Backend as EngineBackend } from '../grad';
 import { engineBackend } from '../grad/backends/select';
-import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
-import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../train/adapter';
-import { loadEmbedder, type Embedder } from '../train/embeddings';
-import { mergeEncoderAdapter } from '../train/encoder-model';
-import { tokenBatch } from '../train/encoder-target';
-import { applyProjectionHead } from '../train/head-target';
-import type { ModelError as ModelErrorType, ModelInfo } from './classifier';
+import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
+import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
+import { loadEmbedder, type Embedder } from './embedder';
+import { applyProjectionHead, mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import type { ModelError as ModelErrorType, ModelInfo } from './onnx-classifier';
 import { predict, type Id2Label, type RowPrediction } from './head';
-import { modelName, readModelFile, readModelJson, type ModelRef } from './model-files';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, type ModelRef } from '../nn/model-files';
 import { hasWebGpu, type ExecutionBackend } from './ort';
 import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
@@ -62,7 +62,6 @@ export class NativeClassifier {
   static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
     const fail = (e: unknown) => Promise.reject(modelError(`Model ${name}: ${(e as Error).message}`));
-    const config = await readModelJson<LengthConfig & Record<string, unknown>>(ref, 'config.json').catch(fail);
     const parsed = adapter ? (() => {
       try {
         return readAdapter(adapter.files);
@@ -70,11 +69,14 @@ export class NativeClassifier {
         throw modelError(`Model ${name}: ${(e as Error).message}`);
       }
     })() : null;
+    const isHead = parsed !== null && 'adapter_type' in parsed.config;
+    const bundle = await loadModelBundle<LengthConfig & Record<string, unknown>>(ref, isHead ? {} : { tokenizer: true, weights: true }).catch(fail);
+    const config = bundle.config;
     const max = modelMaxLength(config, maxLength);
     const id2label = (parsed?.config.id2label ?? config.id2label) as Id2Label | undefined;
     if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw modelError(`No id2label mapping for classification model ${name}`);
 
-    if (parsed && 'adapter_type' in parsed.config) {
+    if (isHead) {
       // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.
       const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
       const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
@@ -84,12 +86,7 @@ export class NativeClassifier {
       return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), headLabels, () => embedder.release());
     }
 
-    const [tokenizerJson, tokenizerConfig, weights] = await Promise.all([
-      readModelJson<object>(ref, 'tokenizer.json'),
-      readModelJson<object>(ref, 'tokenizer_config.json').catch(() => ({})),
-      readModelFile(ref, 'model.safetensors'),
-    ]).catch(fail);
-    let files: ModelFiles = { config, weights: new Uint8Array(weights) };
+    let files: ModelFiles = { config, weights: bundle.weights! };
     if (parsed) {
       try {
         files = mergeEncoderAdapter(files, parsed.config as EncoderAdapterConfig, parsed.tensors);
@@ -99,7 +96,7 @@ export class NativeClassifier {
     }
     // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
     const labels = files.config.id2label as Id2Label;
-    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+    const tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
     const { engine, used } = await pickBackend(backend);
     let model: SequenceClassifier;
     try {
