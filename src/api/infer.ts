@@ -6,12 +6,12 @@
  * the rows in the batch); error rows (empty text) did no work and get 0.
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { wrap, type Remote } from 'comlink';
 import type { InferApi } from '../../workers/infer.worker';
 import type { Backend, Dtype, ModelInfo } from '../infer/onnx-classifier';
 import { classificationMetrics, type Metrics } from '../eval/metrics';
 import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
-import { abortError, JammiError } from './errors';
+import { cancelledError, JammiError } from '../errors';
+import { WorkerBridge } from './worker-bridge';
 
 export type { Backend, Dtype, LocalModel, ModelInfo };
 
@@ -51,41 +51,11 @@ export interface InferOptions {
 export const EMPTY_TEXT_ERROR = 'Empty or null text input';
 export const DEFAULT_BATCH_SIZE = 32;
 
-/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it ever crashes. */
-let worker: { remote: Remote<InferApi>; dead: Promise<never> } | undefined;
-
-function inferWorker() {
-  if (!worker) {
-    const w = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' });
-    const dead = new Promise<never>((_, reject) =>
-      w.addEventListener('error', (e) => {
-        worker = undefined;
-        reject(new JammiError(`The inference worker failed: ${e.message || 'it could not start'}`));
-      }),
-    );
-    dead.catch(() => undefined);
-    worker = { remote: wrap<InferApi>(w), dead };
-  }
-  return worker;
-}
-
-/** Awaits a worker call, rejecting at once on abort or a worker crash; Comlink's errors come back as JammiError. */
-async function call<T>(p: Promise<T>, signal: AbortSignal | undefined, dead: Promise<never>): Promise<T> {
-  if (signal?.aborted) throw abortError('Classification');
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError('Classification'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([p, aborted, dead]);
-  } catch (e) {
-    if (e instanceof Error && e.name === 'JammiError' && !(e instanceof JammiError)) throw new JammiError(e.message);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
+/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it crashes or does not stop. */
+const inferWorker = new WorkerBridge<InferApi>(
+  () => new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' }),
+  { what: 'Classification', crashMessage: (detail) => `The inference worker failed: ${detail}` },
+);
 
 /** The text of one cell: strings as they are, other values as their text, null as nothing. */
 function cellText(v: unknown): string {
@@ -97,18 +67,18 @@ function checkColumns(table: Table, source: string, names: string[], what: strin
   const available = table.schema.fields.map((f) => f.name);
   for (const name of names) {
     if (!available.includes(name)) {
-      throw new JammiError(`Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
+      throw new JammiError('bad_input', `Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
     }
   }
 }
 
 export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource' | 'hubHost' | 'revision'>): Promise<ModelRef> {
   if (typeof o.model !== 'string') {
-    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('A local model needs a name and its files.');
+    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('bad_input', 'A local model needs a name and its files.');
     return { kind: 'local', model: o.model };
   }
   const id = o.model.trim();
-  if (!id) throw new JammiError('Choose a model.');
+  if (!id) throw new JammiError('bad_input', 'Choose a model.');
   const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
@@ -125,22 +95,22 @@ export type FineTunedLookup = (modelId: string) => { base: ModelRef; files: Reco
 
 export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions, fineTuned: FineTunedLookup = () => null): Promise<Table> {
   const task = o.task ?? 'classification';
-  if (task !== 'classification') throw new JammiError(`Unsupported task "${task}"; only "classification" is supported.`);
+  if (task !== 'classification') throw new JammiError('bad_input', `Unsupported task "${task}"; only "classification" is supported.`);
   const table = await getSource(o.source);
   const columns = typeof o.columns === 'string' ? [o.columns] : [...(o.columns ?? [])];
-  if (columns.length === 0) throw new JammiError('Choose at least one text column.');
+  if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
   checkColumns(table, o.source, columns, 'column');
   if (o.key !== undefined) checkColumns(table, o.source, [o.key], 'key column');
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError(`batchSize must be a positive integer (got ${batchSize}).`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError('bad_input', `batchSize must be a positive integer (got ${batchSize}).`);
   const backend = o.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
-  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
+  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
+  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
-  if (engine !== 'onnx' && engine !== 'native') throw new JammiError(`Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
-  if (o.signal?.aborted) throw abortError('Classification');
+  if (o.signal?.aborted) throw cancelledError('Classification');
 
   const n = table.numRows;
   const textColumns = columns.map((c) => table.getChild(c)!);
@@ -152,9 +122,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     rowIds[r] = keyColumn ? cellText(keyColumn.get(r)) : String(r);
   }
 
-  const { remote, dead } = inferWorker();
-  const { key, info } = await call(
-    remote.load({
+  const { key, info } = await inferWorker.call(
+    (remote) => remote.load({
       ref,
       backend,
       dtype: o.dtype,
@@ -162,8 +131,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       engine: adapted ? 'native' : engine,
       adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
     }),
-    o.signal,
-    dead,
+    { signal: o.signal },
   );
 
   const status: string[] = new Array(n).fill('ok');
@@ -191,7 +159,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   report();
   for (let start = 0; start < todo.length; start += batchSize) {
     const rows = todo.slice(start, start + batchSize);
-    const { predictions, ms } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    const { predictions, ms } = await inferWorker.call((remote) => remote.classify(key, rows.map((r) => texts[r])), { signal: o.signal });
     rows.forEach((r, i) => {
       labels[r] = predictions[i].label;
       confidence[r] = predictions[i].confidence;
@@ -269,7 +237,7 @@ export async function runEvaluate(getSource: (name: string) => Promise<Table>, o
   checkColumns(gold, goldName, [o.labelColumn], 'label column');
   if (o.key !== undefined) checkColumns(gold, goldName, [o.key], 'key column');
   for (const c of ['_row_id', '_status', 'label']) {
-    if (!o.results.getChild(c)) throw new JammiError(`The results have no "${c}" column; pass a table from infer.`);
+    if (!o.results.getChild(c)) throw new JammiError('bad_input', `The results have no "${c}" column; pass a table from infer.`);
   }
   const goldLabels = new Map<string, string>();
   const goldKey = o.key !== undefined ? gold.getChild(o.key)! : undefined;

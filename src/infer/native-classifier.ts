@@ -10,7 +10,8 @@ import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '
 import { loadEmbedder, type Embedder } from './embedder';
 import { applyProjectionHead, mergeEncoderAdapter } from '../nn/adapter-merge';
 import { tokenBatch } from '../nn/token-batch';
-import type { ModelError as ModelErrorType, ModelInfo } from './onnx-classifier';
+import { JammiError } from '../errors';
+import type { ModelInfo } from './onnx-classifier';
 import { predict, type Id2Label, type RowPrediction } from './head';
 import { loadModelBundle } from '../nn/model-bundle';
 import { modelName, type ModelRef } from '../nn/model-files';
@@ -20,19 +21,13 @@ import { modelMaxLength, type LengthConfig } from './truncate';
 
 type Backend = 'auto' | ExecutionBackend;
 
-/** A user-facing error that crosses the worker boundary as a JammiError (as `ModelError` does). */
-function modelError(message: string): ModelErrorType {
-  const e = new Error(message) as ModelErrorType;
-  e.name = 'JammiError';
-  return e;
-}
 
 async function pickBackend(backend: Backend): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
   try {
     const { backend: engine, name } = await engineBackend(backend);
     return { engine, used: name };
   } catch (e) {
-    throw modelError(`WebGPU is not available for the native engine: ${(e as Error).message}`);
+    throw new JammiError('gpu_unavailable', `WebGPU is not available for the native engine: ${(e as Error).message}`);
   }
 }
 
@@ -61,12 +56,12 @@ export class NativeClassifier {
 
   static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
-    const fail = (e: unknown) => Promise.reject(modelError(`Model ${name}: ${(e as Error).message}`));
+    const fail = (e: unknown) => Promise.reject(new JammiError(e instanceof JammiError ? e.code : 'model_config', `Model ${name}: ${(e as Error).message}`));
     const parsed = adapter ? (() => {
       try {
         return readAdapter(adapter.files);
       } catch (e) {
-        throw modelError(`Model ${name}: ${(e as Error).message}`);
+        throw new JammiError('bad_adapter', `Model ${name}: ${(e as Error).message}`);
       }
     })() : null;
     const isHead = parsed !== null && 'adapter_type' in parsed.config;
@@ -74,7 +69,7 @@ export class NativeClassifier {
     const config = bundle.config;
     const max = modelMaxLength(config, maxLength);
     const id2label = (parsed?.config.id2label ?? config.id2label) as Id2Label | undefined;
-    if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw modelError(`No id2label mapping for classification model ${name}`);
+    if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw new JammiError('model_config', `No id2label mapping for classification model ${name}`);
 
     if (isHead) {
       // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.

@@ -1,8 +1,9 @@
 /**
  * A text-classification model loaded in the inference worker: config, tokenizer and ONNX session, and the
- * batch step (tokenize → pad → run → head). Whole-call problems throw `ModelError` with a message that names the
+ * batch step (tokenize → pad → run → head). Whole-call problems throw a `JammiError` (model_file, model_config, gpu_unavailable, gpu_oom, run_failed) with a message that names the
  * model and the file or input at fault.
  */
+import { JammiError } from '../errors';
 import { runHalving } from './halving';
 import { predict, type Id2Label, type RowPrediction } from './head';
 import { loadModelBundle } from '../nn/model-bundle';
@@ -21,13 +22,6 @@ export const DTYPE_FILES: Record<Dtype, string> = {
   fp16: 'onnx/model_fp16.onnx',
 };
 
-/** Carries a user-facing message across the worker boundary (the API rethrows it as a `JammiError`). */
-export class ModelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JammiError';
-  }
-}
 
 export interface LoadOptions {
   ref: ModelRef;
@@ -74,16 +68,16 @@ export class Classifier {
   static async load({ ref, backend, dtype, maxLength }: LoadOptions): Promise<Classifier> {
     const name = modelName(ref);
     const fileError = (e: unknown) =>
-      e instanceof ModelFileError ? new ModelError(`Model ${name}: ${e.message}`) : (e as Error);
+      e instanceof ModelFileError ? new JammiError('model_file', `Model ${name}: ${e.message}`) : (e as Error);
     const bundle = await loadModelBundle<ModelConfig>(ref, { tokenizer: true }).catch((e) => Promise.reject(fileError(e)));
     const config = bundle.config;
     const id2label = config.id2label;
     if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length === 0) {
-      throw new ModelError(`No id2label mapping for classification model ${name}`);
+      throw new JammiError('model_config', `No id2label mapping for classification model ${name}`);
     }
     const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
     if (used === 'webgpu' && !(await hasWebGpu())) {
-      throw new ModelError('WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
+      throw new JammiError('gpu_unavailable', 'WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
     }
     const { dtype: usedDtype, bytes } = await readOnnx(ref, used, dtype).catch((e) => Promise.reject(fileError(e)));
     const file = DTYPE_FILES[usedDtype];
@@ -92,16 +86,16 @@ export class Classifier {
     try {
       max = modelMaxLength(config, maxLength);
     } catch (e) {
-      throw new ModelError((e as Error).message);
+      throw new JammiError('model_config', (e as Error).message);
     }
     let tokenizer: TextTokenizer;
     try {
       tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
     } catch (e) {
-      throw new ModelError(`Model ${name}: tokenizer.json is unreadable: ${(e as Error).message}`);
+      throw new JammiError('model_file', `Model ${name}: tokenizer.json is unreadable: ${(e as Error).message}`);
     }
     if (config.vocab_size !== undefined && tokenizer.vocabSize > config.vocab_size) {
-      throw new ModelError(
+      throw new JammiError('model_config', 
         `Tokenizer/model input mismatch for ${name}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocab_size}.`,
       );
     }
@@ -109,12 +103,12 @@ export class Classifier {
     try {
       session = await OrtSession.create(bytes, used);
     } catch (e) {
-      throw new ModelError(`Model ${name}: ${file} could not be loaded on ${used}: ${(e as Error).message}`);
+      throw new JammiError('model_file', `Model ${name}: ${file} could not be loaded on ${used}: ${(e as Error).message}`);
     }
     const unknown = session.inputNames.filter((n) => !TOKENIZER_INPUTS.includes(n));
     if (unknown.length || !session.inputNames.includes('input_ids')) {
       await session.release();
-      throw new ModelError(
+      throw new JammiError('model_config', 
         `Tokenizer/model input mismatch for ${name}: ${file} expects inputs ${session.inputNames.join(', ')}, ` +
           `but the tokenizer gives ${TOKENIZER_INPUTS.join(', ')}.`,
       );
@@ -152,11 +146,11 @@ export class Classifier {
     const { model, backend } = this.info;
     try {
       return await runHalving(rows, (r) => this.run(r as number[][]), isOutOfMemory, (row) =>
-        new ModelError(`Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
+        new JammiError('gpu_oom', `Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
       );
     } catch (e) {
-      if (e instanceof ModelError) throw e;
-      throw new ModelError(`Model ${model} failed on ${backend}: ${(e as Error).message}`);
+      if (e instanceof JammiError) throw e;
+      throw new JammiError('run_failed', `Model ${model} failed on ${backend}: ${(e as Error).message}`);
     }
   }
 
@@ -165,7 +159,7 @@ export class Classifier {
     const { data, dims } = await this.session.run(inputs, rows.length, seq, this.output);
     const classes = dims[dims.length - 1];
     if (dims.length !== 2 || dims[0] !== rows.length) {
-      throw new ModelError(`Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
+      throw new JammiError('model_config', `Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
     }
     return rows.map((_, i) => data.subarray(i * classes, (i + 1) * classes));
   }

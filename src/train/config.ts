@@ -2,6 +2,7 @@
  * Fine-tuning settings: Jammi's field names, defaults chosen to work on a few hundred labelled rows, and a check
  * that rejects a bad value before any work, naming the field and the allowed range.
  */
+import { JammiError } from '../errors';
 
 export type FineTuneTarget = 'encoder' | 'head';
 
@@ -56,9 +57,10 @@ export function defaultConfig(target: FineTuneTarget): FineTuneConfig {
   };
 }
 
-export class ConfigError extends Error {
+/** A bad fine-tuning setting: a JammiError with code `bad_config`. */
+export class ConfigError extends JammiError {
   constructor(message: string) {
-    super(message);
+    super('bad_config', message);
     this.name = 'ConfigError';
   }
 }
