@@ -26,7 +26,7 @@ declare global {
 /** Runs in the page: the two backends and the comparison helpers, left on window.gpuHarness. */
 function makeHarness(lab: NonNullable<Window['jammiLab']>) {
   const { grad } = lab;
-  const cpu = new grad.CpuBackend('f32');
+  const cpu = new grad.JsBackend('f32');
   const rng = new grad.Rng(20261128);
   const rand = (n: number, lo = -1, hi = 1) => rng.fillUniform(new Float32Array(n), lo, hi);
   type Buf = DeviceBuffer;

@@ -11,6 +11,7 @@ import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../trai
 import { labelledExamples } from '../train/data';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
 import type { TrainBackend, TrainPhase } from '../train/worker-api';
+import { BACKEND_CHOICES } from '../grad/backends/choice';
 import { JammiError } from '../errors';
 import { resolveModel } from './infer';
 import { Job, type FineTuneReport, type JobStatus } from './job';
@@ -38,7 +39,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
   const target = options.target ?? 'encoder';
   if (target !== 'encoder' && target !== 'head') throw new JammiError('bad_input', `Unknown target "${target}"; use "encoder" or "head".`);
   const backend = options.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu", "wasm" or "js".`);
   if (!options.columns?.text || !options.columns?.label) throw new JammiError('bad_input', 'Name the text and label columns: columns: { text, label }.');
   let config: FineTuneConfig;
   let data: ReturnType<typeof labelledExamples>;
@@ -71,6 +72,8 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       skipped: data.skipped,
       warnings: data.warnings,
       backend: r?.backend ?? null,
+      backendReason: r?.backendReason ?? null,
+      threads: r?.threads ?? null,
       seconds: (performance.now() - started) / 1000,
       labels: data.classes,
     });

@@ -7,13 +7,14 @@
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import type { InferApi } from '../../workers/infer.worker';
-import type { Backend, Dtype, ModelInfo } from '../infer/onnx-classifier';
+import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
 import { classificationMetrics, type Metrics } from '../eval/metrics';
 import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
+import { BACKEND_CHOICES } from '../grad/backends/choice';
 import { cancelledError, JammiError } from '../errors';
 import { WorkerBridge } from './worker-bridge';
 
-export type { Backend, Dtype, LocalModel, ModelInfo };
+export type { BackendChoice, Dtype, LocalModel, ModelInfo };
 
 /** Model ids served with the app (`JAMMI_MODELS_DIR`), for pickers. */
 export const servedModels = listServedModels;
@@ -33,7 +34,8 @@ export interface InferOptions {
   task?: 'classification';
   /** Column whose value becomes `_row_id` (as text); by default the row number (0-based). */
   key?: string;
-  backend?: Backend;
+  /** `auto` (default: see src/grad/backends/auto), `webgpu`, `wasm`, or `js` (our engine's JavaScript backend; engine `native`). */
+  backend?: BackendChoice;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
   dtype?: Dtype;
@@ -104,7 +106,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError('bad_input', `batchSize must be a positive integer (got ${batchSize}).`);
   const backend = o.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu", "wasm" or "js".`);
   if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
   if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
@@ -201,11 +203,13 @@ function resultTable(r: {
     ['jammi.model', r.info.model],
     ['jammi.engine', r.info.engine],
     ['jammi.backend', r.info.backend],
+    ['jammi.backend_reason', r.info.backendReason],
     ['jammi.dtype', r.info.dtype],
     ['jammi.model_file', r.info.file],
     ['jammi.max_length', String(r.info.maxLength)],
     ['jammi.labels', JSON.stringify(r.info.labels)],
-    ...(r.info.threads !== undefined ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined ? [['jammi.threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined && r.info.backend === 'wasm' ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);

@@ -5,6 +5,7 @@
 import type { Metrics } from '../eval/metrics';
 import type { FineTuneTarget } from '../train/config';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
+import type { EngineBackendName } from '../grad/backends/choice';
 import type { TrainPhase } from '../train/worker-api';
 
 export const FINE_TUNED_PREFIX = 'jammi:fine-tuned:';
@@ -22,7 +23,10 @@ export interface FineTuneReport {
   validationRows: number;
   skipped: { emptyText: number; emptyLabel: number };
   warnings: string[];
-  backend: 'webgpu' | 'wasm' | null;
+  /** The engine backend that ran (`webgpu`, `js`; `wasm` once it lands), why (auto's reason), and its threads. */
+  backend: EngineBackendName | null;
+  backendReason: string | null;
+  threads: number | null;
   seconds: number;
   labels: string[];
 }

@@ -1,7 +1,7 @@
 /** Public surface of the autograd engine. */
 export type { Backend, BinaryOp, DeviceBuffer, MatmulDesc, ReduceOp, UnaryOp, View } from './backend';
 export { sizeOf, stridesOf } from './backend';
-export { CpuBackend } from './backends/cpu';
+export { JsBackend } from './backends/js';
 export { Tensor, backward, isGradEnabled, keep, noGrad, tidy, zeroGrad } from './tensor';
 export type { BackwardRule } from './tensor';
 export * from './ops/elementwise';

@@ -3,8 +3,8 @@
  * `model.safetensors`), and every fine-tuned model — an encoder adapter merged into its base, or a projection head
  * applied to the base's pooled embeddings. Same shape as `Classifier`: `info`, `classify`, `release`.
  */
-import { noGrad, tidy, type Backend as EngineBackend } from '../grad';
-import { engineBackend } from '../grad/backends/select';
+import { noGrad, tidy } from '../grad';
+import { createEngineBackend, type BackendChoice, type EngineBackend as PickedBackend } from '../grad/backends/select';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
 import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
 import { loadEmbedder, type Embedder } from './embedder';
@@ -15,17 +15,15 @@ import type { ModelInfo } from './onnx-classifier';
 import { predict, type Id2Label, type RowPrediction } from './head';
 import { loadModelBundle } from '../nn/model-bundle';
 import { modelName, type ModelRef } from '../nn/model-files';
-import { hasWebGpu, type ExecutionBackend } from './ort';
+import { chooseOrtBackend } from './ort';
 import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
-type Backend = 'auto' | ExecutionBackend;
+type Backend = BackendChoice;
 
-
-async function pickBackend(backend: Backend): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
+async function pickBackend(backend: Backend, modelBytes: number): Promise<PickedBackend> {
   try {
-    const { backend: engine, name } = await engineBackend(backend);
-    return { engine, used: name };
+    return await createEngineBackend(backend, { modelBytes });
   } catch (e) {
     throw new JammiError('gpu_unavailable', `WebGPU is not available for the native engine: ${(e as Error).message}`);
   }
@@ -73,11 +71,11 @@ export class NativeClassifier {
 
     if (isHead) {
       // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.
-      const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+      const { backend: used, reason } = await chooseOrtBackend(backend);
       const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
       const head = parsed.config as HeadAdapterConfig;
       const headLabels = head.id2label as Id2Label;
-      const info: ModelInfo = { model: name, engine: 'native', backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(headLabels), multiLabel: false };
+      const info: ModelInfo = { model: name, engine: 'native', backend: used, backendReason: `embeddings on ONNX Runtime: ${reason}`, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(headLabels), multiLabel: false };
       return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), headLabels, () => embedder.release());
     }
 
@@ -92,7 +90,8 @@ export class NativeClassifier {
     // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
     const labels = files.config.id2label as Id2Label;
     const tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
-    const { engine, used } = await pickBackend(backend);
+    const picked = await pickBackend(backend, files.weights.byteLength);
+    const engine = picked.backend;
     let model: SequenceClassifier;
     try {
       model = loadClassifier(files, engine);
@@ -102,7 +101,9 @@ export class NativeClassifier {
     const info: ModelInfo = {
       model: name,
       engine: 'native',
-      backend: used,
+      backend: picked.name,
+      backendReason: picked.reason,
+      threads: picked.name === 'webgpu' ? undefined : picked.threads,
       dtype: 'fp32',
       file: parsed ? 'model.safetensors + adapter' : 'model.safetensors',
       maxLength: max,

@@ -8,12 +8,15 @@ import { runHalving } from './halving';
 import { predict, type Id2Label, type RowPrediction } from './head';
 import { loadModelBundle } from '../nn/model-bundle';
 import { modelName, ModelFileError, readModelFile, type ModelRef } from '../nn/model-files';
-import { hasWebGpu, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
+import { hasWebGpu } from '../grad/backends/auto';
+import type { BackendChoice, EngineBackendName } from '../grad/backends/choice';
+import { chooseOrtBackend, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
 import { padBatch } from '../nn/token-batch';
 import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
-export type Backend = 'auto' | ExecutionBackend;
+/** The user's backend choice (ONNX Runtime: `auto`, `webgpu`, `wasm`; our engine also `js`). */
+export type { BackendChoice };
 export type Dtype = 'fp32' | 'q8' | 'fp16';
 
 export const DTYPE_FILES: Record<Dtype, string> = {
@@ -25,7 +28,7 @@ export const DTYPE_FILES: Record<Dtype, string> = {
 
 export interface LoadOptions {
   ref: ModelRef;
-  backend: Backend;
+  backend: BackendChoice;
   dtype?: Dtype;
   maxLength?: number;
   /** `native`: our own engine (see `./native`); fine-tuned models carry their adapter's files. */
@@ -37,13 +40,16 @@ export interface ModelInfo {
   model: string;
   /** ONNX Runtime, or our own engine (`engine: 'native'` and fine-tuned models). */
   engine: 'onnx' | 'native';
-  backend: ExecutionBackend;
+  /** What ran: ONNX Runtime's `webgpu` / `wasm` EP, or our engine's `webgpu` / `js` backend. */
+  backend: ExecutionBackend | EngineBackendName;
+  /** Why that backend: what was asked for, or auto's reason (`jammi.backend_reason`). */
+  backendReason: string;
   dtype: Dtype;
   file: string;
   maxLength: number;
   /** Labels in class-index order, from `id2label`. */
   labels: string[];
-  /** WASM threads (WASM backend only). */
+  /** CPU threads of the backend that ran (ORT WASM: its thread pool; our js backend: 1). */
   threads?: number;
   multiLabel: boolean;
 }
@@ -75,7 +81,8 @@ export class Classifier {
     if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length === 0) {
       throw new JammiError('model_config', `No id2label mapping for classification model ${name}`);
     }
-    const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+    if (backend === 'js') throw new JammiError('bad_input', 'Backend "js" is our engine\'s JavaScript backend: use it with engine "native" (ONNX Runtime runs on "auto", "webgpu" or "wasm").');
+    const { backend: used, reason } = await chooseOrtBackend(backend);
     if (used === 'webgpu' && !(await hasWebGpu())) {
       throw new JammiError('gpu_unavailable', 'WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
     }
@@ -122,6 +129,7 @@ export class Classifier {
       model: name,
       engine: 'onnx',
       backend: used,
+      backendReason: reason,
       dtype: usedDtype,
       file,
       maxLength: max,

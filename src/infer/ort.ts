@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { chooseAuto } from '../grad/backends/auto';
 import { halfToFloat } from '../nn/safetensors';
 import { isOutOfMemoryMessage } from './oom';
 
@@ -33,13 +34,18 @@ export function wasmThreads(): number {
   return ort.env.wasm.numThreads ?? 1;
 }
 
-/** True when this browser can give WebGPU an adapter (SwiftShader counts). */
-export async function hasWebGpu(): Promise<boolean> {
-  try {
-    return !!(await navigator.gpu?.requestAdapter());
-  } catch {
-    return false;
+/**
+ * ONNX Runtime's execution provider for a user's choice: `auto` is the one honest auto (../grad/backends/auto:
+ * never a software adapter), with its reason; `js` (our engine's JavaScript backend) has no ORT counterpart and
+ * runs ORT on `wasm`.
+ */
+export async function chooseOrtBackend(choice: 'auto' | 'webgpu' | 'wasm' | 'js', opts: { modelBytes?: number } = {}): Promise<{ backend: ExecutionBackend; reason: string }> {
+  if (choice === 'auto') {
+    const auto = await chooseAuto(opts);
+    return { backend: auto.backend, reason: `auto: ${auto.reason}` };
   }
+  if (choice === 'js') return { backend: 'wasm', reason: 'js was asked for: ONNX Runtime has no JavaScript backend, so its wasm ran' };
+  return { backend: choice, reason: `${choice} was asked for` };
 }
 
 /** An ORT session whose runs are chained (ORT web sessions must not run concurrently). */

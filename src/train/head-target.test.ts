@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, noGrad, tidy } from '../grad';
+import { JsBackend, noGrad, tidy } from '../grad';
 import { loadEncoder } from '../nn/sequence-classifier';
 import { maskedMean } from '../nn/pooling';
 import { readAdapter, writeAdapter, type HeadAdapterConfig } from '../nn/adapter-files';
@@ -14,7 +14,7 @@ describe('head target on bert-tiny-embed', () => {
   it('learns SMS spam from frozen mean-pooled embeddings: test accuracy ≥ 0.92; the saved head predicts the same', async () => {
     const { data, train, validation, test } = await smsSpamSplits();
     const { tokenizer: tok, ...files } = modelFiles('bert-tiny-embed');
-    const backend = new CpuBackend();
+    const backend = new JsBackend();
     const encoder = loadEncoder(files, backend);
     const raw: Float32Array[] = new Array(data.texts.length);
     const tokens = data.texts.map((t) => tok.encode(t));
