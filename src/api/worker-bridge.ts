@@ -43,7 +43,8 @@ export function fromWorkerError(e: unknown): unknown {
 }
 
 export class WorkerBridge<Api> {
-  private current: { worker: Worker; remote: Remote<Api>; crashed: Promise<never> } | undefined;
+  /** The live worker; `pending` counts its calls in flight, `crashed` rejects on its error event. */
+  private current: { worker: Worker; remote: Remote<Api>; crashed: Promise<never>; pending: number } | undefined;
 
   constructor(
     private readonly makeWorker: () => Worker,
@@ -65,7 +66,7 @@ export class WorkerBridge<Api> {
       }),
     );
     crashed.catch(() => undefined);
-    this.current = { worker, remote: wrap<Api>(worker), crashed };
+    this.current = { worker, remote: wrap<Api>(worker), crashed, pending: 0 };
     return this.current;
   }
 
@@ -78,8 +79,13 @@ export class WorkerBridge<Api> {
   async call<T>(job: (api: Remote<Api>) => Promise<T>, { signal, stop }: CallOptions<Api> = {}): Promise<T> {
     if (signal?.aborted) throw cancelledError(this.options.what);
     const w = this.start();
+    w.pending++;
     const running = job(w.remote);
     running.catch(() => undefined);
+    void running.then(
+      () => w.pending--,
+      () => w.pending--,
+    );
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
@@ -97,7 +103,9 @@ export class WorkerBridge<Api> {
         reject(cancelledError(this.options.what));
         if (this.options.oneShot) return this.terminate();
         void Promise.race([running.then(() => 'settled' as const, () => 'settled' as const), delay(this.graceMs)]).then((r) => {
-          if (r === 'timeout' && this.current === w) this.terminate();
+          // NOTE: a later call on the same worker (e.g. the next run, reusing the model this one was loading)
+          // keeps it alive: terminating would leave that call hanging. Only an otherwise idle worker is stopped.
+          if (r === 'timeout' && this.current === w && w.pending <= 1) this.terminate();
         });
       };
       signal?.addEventListener('abort', onAbort, { once: true });
