@@ -9,6 +9,7 @@ import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vec
 import type { InferApi } from '../../workers/infer.worker';
 import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
 import { classificationMetrics, type Metrics } from '../eval/metrics';
+import { ColumnBuilder } from '../data/columns';
 import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
 import { BACKEND_CHOICES } from '../grad/backends/choice';
 import { cancelledError, JammiError } from '../errors';
@@ -271,9 +272,17 @@ function resultTable(r: {
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);
-  const children = columns.map(([, type, , values]) => vectorFromArray(values as never, type).data[0]);
+  // Text columns straight into UTF-8 buffers (the ingest's ColumnBuilder): several times quicker than vectorFromArray.
+  const children = columns.map(([name, type, , values]) => (type instanceof Utf8 ? utf8Column(name, values as (string | null)[]) : vectorFromArray(values as never, type).data[0]));
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
+}
+
+/** A Utf8 column (nulls kept) as Arrow data, like `vectorFromArray(values, new Utf8())` but quicker. */
+export function utf8Column(name: string, values: readonly (string | null)[]) {
+  const b = new ColumnBuilder(name);
+  for (const v of values) b.append(v);
+  return b.finish('text').data[0];
 }
 
 export interface EvaluateOptions {
