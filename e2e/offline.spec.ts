@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
+import { openApp, readDownload } from './helpers';
+import { checkAgainstReference, inferInPage, reference, textsCsv } from './infer-helpers';
+
+// The one spec that lets the app's service worker run (playwright.config.ts blocks it elsewhere).
+test.use({ serviceWorkers: 'allow' });
+
+const MODEL = 'bert-tiny-sentiment';
+const SOURCE = 'reviews';
+
+test('second visit with the network off: the app loads, lists its source and labels, classifies with the cached model', async ({ context, page, baseURL }, testInfo) => {
+  test.setTimeout(400_000);
+  const origin = new URL(baseURL!).origin;
+  const requests: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  let offlineNow = false;
+  const offlineAnswers: { url: string; fromServiceWorker: boolean }[] = [];
+  context.on('requestfinished', (r) => {
+    if (!offlineNow || !/^https?:/.test(r.url())) return;
+    void r.response().then((res) => offlineAnswers.push({ url: r.url(), fromServiceWorker: !!res?.fromServiceWorker() }));
+  });
+  const offlineFailures: string[] = [];
+  context.on('requestfailed', (r) => offlineNow && offlineFailures.push(new URL(r.url()).pathname));
+
+  // First visit: load a CSV through the page, label a few rows, classify with a served model, fine-tune on the labels.
+  await openApp(page);
+  const csvPath = testInfo.outputPath(`${SOURCE}.csv`);
+  const ref = reference(MODEL);
+  fs.writeFileSync(csvPath, textsCsv(ref.texts));
+  await page.getByTestId('file-input').setInputFiles(csvPath);
+  await expect(page.getByTestId(`source-stats-${SOURCE}`)).toContainText(`${ref.texts.length} rows`);
+  const gold = Object.fromEntries(ref.labels.map((l, i) => [i, ref.texts[i].trim() ? l : null]));
+  await page.evaluate(([s, g]) => window.jammi!.setLabels(s as string, 'sentiment', g as Record<number, string | null>), [SOURCE, gold] as const);
+
+  const options = { source: SOURCE, model: MODEL, columns: ['text'], key: 'id', backend: 'wasm' };
+  const online = await inferInPage(page, options);
+  checkAgainstReference(online, MODEL, SOURCE);
+  const tuned = await page.evaluate(async (source) => {
+    const job = await window.jammi!.fineTune({
+      source,
+      baseModel: 'bert-tiny-sentiment',
+      columns: { text: 'text', label: 'sentiment' },
+      backend: 'wasm',
+      config: { epochs: 1, batch_size: 4, validation_fraction: 0 },
+    });
+    await job.wait();
+    return { modelId: job.modelId, status: job.status };
+  }, SOURCE);
+  expect(tuned.status).toBe('completed');
+  const tunedOnline = await inferInPage(page, { ...options, model: tuned.modelId });
+
+  // The service worker has stored the whole app once it is active; the indicator says so.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await expect(page.getByTestId('offline-status')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('offline-status')).toHaveText('Offline ready');
+  const precached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
+    return urls;
+  });
+  for (const pattern of [/^\/index\.html/, /infer\.worker-.*\.js/, /ort-wasm-simd-threaded\.asyncify-.*\.wasm/, /parquet_wasm_bg-.*\.wasm/, /\/models\/bert-tiny-sentiment\/resolve\/main\/onnx\/model\.onnx/]) {
+    expect(precached.some((u) => pattern.test(u)), `cached: ${pattern}`).toBe(true);
+  }
+
+  // Second visit, no network.
+  await context.setOffline(true);
+  offlineNow = true;
+  await page.reload();
+  await openApp(page);
+  expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  // COOP/COEP survive the service worker: still cross-origin isolated, so ORT's WASM threads still run.
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  await expect(page.getByTestId('offline-status')).toHaveText('Offline: running from this browser');
+  await expect(page.getByTestId(`source-stats-${SOURCE}`)).toContainText(`${ref.texts.length} rows`);
+  const labels = await page.evaluate(async (s) => [...(await window.jammi!.getSource(s)).getChild('sentiment')!].map((v) => v ?? null), SOURCE);
+  expect(labels).toEqual(ref.labels.map((l, i) => (ref.texts[i].trim() ? l : null)));
+
+  const offline = await inferInPage(page, options);
+  checkAgainstReference(offline, MODEL, SOURCE);
+  expect(offline.columns.label).toEqual(online.columns.label);
+  expect(offline.columns.all_scores_json).toEqual(online.columns.all_scores_json);
+  expect(offline.metadata['jammi.wasm_threads']).toBe(online.metadata['jammi.wasm_threads']);
+  console.log(`offline: ${offline.columns.label.length} rows, wasm threads ${offline.metadata['jammi.wasm_threads']}`);
+
+  // The fine-tuned adapter (kept in OPFS) classifies offline too, on its cached base model.
+  expect((await page.evaluate(() => window.jammi!.listFineTuned())).map((m) => m.modelId)).toContain(tuned.modelId);
+  const tunedOffline = await inferInPage(page, { ...options, model: tuned.modelId });
+  expect(tunedOffline.columns.label).toEqual(tunedOnline.columns.label);
+  expect(tunedOffline.columns.all_scores_json).toEqual(tunedOnline.columns.all_scores_json);
+
+  // Parquet export works offline (its lazily loaded writer is precached) and holds what the Arrow export holds.
+  const [parquetDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Parquet' }).click()]);
+  expect(parquetDownload.suggestedFilename()).toBe(`${SOURCE}.parquet`);
+  const [arrowDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Arrow' }).click()]);
+  const fromParquet = tableFromIPC(readParquet(new Uint8Array(await readDownload(parquetDownload))).intoIPCStream());
+  const fromArrow = tableFromIPC(await readDownload(arrowDownload));
+  expect(fromParquet.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(fromArrow.schema.fields.map((f) => `${f.name}:${f.type}`));
+  expect(fromParquet.toArray().map((r) => r.toJSON())).toEqual(fromArrow.toArray().map((r) => r.toJSON()));
+
+  // Nothing, online or offline, went to another origin; offline, every answer came from the service worker.
+  const foreign = requests.filter((u) => /^https?:/.test(u) && new URL(u).origin !== origin);
+  expect(foreign).toEqual([]);
+  expect(offlineAnswers.length).toBeGreaterThan(5);
+  expect(offlineAnswers.filter((a) => !a.fromServiceWorker)).toEqual([]);
+  // The model files were asked of the network and refused: they came from Cache Storage.
+  expect(offlineFailures).toContain(`/models/${MODEL}/resolve/main/onnx/model.onnx`);
+});

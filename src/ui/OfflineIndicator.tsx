@@ -1,0 +1,96 @@
+/// <reference types="vite-plugin-pwa/react" />
+import { useEffect, useState } from 'react';
+import { useRegisterSW } from 'virtual:pwa-register/react';
+import type { Database } from '../api/database';
+
+type Stored = 'unsupported' | 'storing' | 'ready' | 'failed';
+
+/** Whether an `infer` or fine-tune is running (an update must not reload the page under it). */
+function useBusy(db: Database): boolean {
+  const [busy, setBusy] = useState(db.busy);
+  useEffect(() => {
+    const update = () => setBusy(db.busy);
+    db.addEventListener('busy', update);
+    db.addEventListener('change', update);
+    return () => {
+      db.removeEventListener('busy', update);
+      db.removeEventListener('change', update);
+    };
+  }, [db]);
+  return busy;
+}
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    addEventListener('online', update);
+    addEventListener('offline', update);
+    return () => {
+      removeEventListener('online', update);
+      removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
+
+/**
+ * "Offline ready" once the service worker holds the whole app (first visit: after it has stored everything);
+ * "Offline" when the network is gone; and, when a new version has been stored, a Reload button that waits
+ * until no classification or training is running.
+ */
+export function OfflineIndicator({ db }: { db: Database }) {
+  const supported = 'serviceWorker' in navigator;
+  const [stored, setStored] = useState<Stored>(supported ? 'storing' : 'unsupported');
+  const {
+    offlineReady: [offlineReady],
+    needRefresh: [needRefresh],
+    updateServiceWorker,
+  } = useRegisterSW({
+    onRegisterError: (e) => {
+      console.warn('jammi: the offline app could not be installed', e);
+      setStored('failed');
+    },
+  });
+  const busy = useBusy(db);
+  const online = useOnline();
+
+  useEffect(() => {
+    if (!supported) return;
+    let live = true;
+    // `ready` resolves once a service worker is active for this page, i.e. its precache is complete.
+    void navigator.serviceWorker.ready.then(() => live && setStored('ready'));
+    return () => {
+      live = false;
+    };
+  }, [supported]);
+
+  const state: Stored = offlineReady ? 'ready' : stored;
+  const text = {
+    unsupported: 'Needs the network (this browser cannot store the app)',
+    storing: 'Storing the app for offline use…',
+    ready: online ? 'Offline ready' : 'Offline: running from this browser',
+    failed: 'Needs the network (the app could not be stored)',
+  }[state];
+  const title =
+    state === 'ready'
+      ? 'The app, its workers and its WebAssembly are stored in this browser; models are kept once used. It works with no network.'
+      : undefined;
+
+  return (
+    <div className="offline-indicator" role="status" aria-live="polite">
+      <span className={`offline-state ${state}${online ? '' : ' no-network'}`} data-testid="offline-status" data-state={state} title={title}>
+        {text}
+      </span>
+      {needRefresh && (
+        <span className="update" data-testid="update-available">
+          A new version is ready.{' '}
+          <button type="button" disabled={busy} onClick={() => !db.busy && void updateServiceWorker(true)}>
+            Reload to update
+          </button>
+          {busy && <span className="hint"> (after the current run finishes)</span>}
+        </span>
+      )}
+    </div>
+  );
+}
