@@ -109,3 +109,58 @@ test('second visit with the network off: the app loads, lists its source and lab
   // The model files were asked of the network and refused: they came from Cache Storage.
   expect(offlineFailures).toContain(`/models/${MODEL}/resolve/main/onnx/model.onnx`);
 });
+
+test('a new version waits for the user: Reload is held while a fine-tune runs, then applies the update', async ({ page }) => {
+  test.setTimeout(300_000);
+  const swFile = 'dist/sw.js';
+  const original = fs.readFileSync(swFile, 'utf8');
+  try {
+    await openApp(page);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    await page.reload();
+    await openApp(page);
+    expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+    await expect(page.getByTestId('update-available')).toHaveCount(0);
+
+    // A long fine-tune is running when the new version arrives.
+    await page.evaluate(async (csv) => {
+      await window.jammi!.addSource('train', csv);
+      const job = await window.jammi!.fineTune({
+        source: 'train',
+        baseModel: 'bert-tiny-sentiment',
+        columns: { text: 'text', label: 'label' },
+        backend: 'wasm',
+        config: { epochs: 500, batch_size: 2, validation_fraction: 0 },
+      });
+      (window as unknown as { job: typeof job }).job = job;
+    }, 'text,label\ngreat film,positive\nawful film,negative\nloved it,positive\nhated it,negative\n');
+
+    // "Deploy" a new service worker (any byte change is a new version) and let the page find it.
+    fs.writeFileSync(swFile, `${original}\n// a new version ${Date.now()}\n`);
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    const update = page.getByTestId('update-available');
+    await expect(update).toContainText('A new version is ready.');
+    const reload = update.getByRole('button', { name: 'Reload to update' });
+    await expect(reload).toBeDisabled();
+    await expect(update).toContainText('after the current run finishes');
+    expect(await page.evaluate(() => (window as unknown as { job: { status: string } }).job.status)).toMatch(/queued|running/);
+    expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
+
+    // The run ends (cancelled here); now the click applies the update and reloads the page under the new worker.
+    await page.evaluate(async () => {
+      const job = (window as unknown as { job: { cancel(): void; wait(): Promise<unknown> } }).job;
+      job.cancel();
+      await job.wait().catch(() => undefined);
+    });
+    await expect(reload).toBeEnabled();
+    await page.evaluate(() => ((window as unknown as { beforeUpdate: boolean }).beforeUpdate = true));
+    await reload.click();
+    await expect.poll(() => page.evaluate(() => (window as unknown as { beforeUpdate?: boolean }).beforeUpdate ?? false).catch(() => true)).toBe(false);
+    await openApp(page);
+    expect(await page.evaluate(async () => !(await navigator.serviceWorker.getRegistration())!.waiting && !!navigator.serviceWorker.controller)).toBe(true);
+    await expect(page.getByTestId('update-available')).toHaveCount(0);
+    await expect(page.getByTestId('offline-status')).toHaveText('Offline ready');
+  } finally {
+    fs.writeFileSync(swFile, original);
+  }
+});
