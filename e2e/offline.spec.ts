@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { openApp, readDownload } from './helpers';
+import { openApp, readDownload, sharedDir } from './helpers';
 import { checkAgainstReference, inferInPage, reference, textsCsv } from './infer-helpers';
 
 // The one spec that lets the app's service worker run (playwright.config.ts blocks it elsewhere).
@@ -162,5 +165,49 @@ test('a new version waits for the user: Reload is held while a fine-tune runs, t
     await expect(page.getByTestId('offline-status')).toHaveText('Offline ready');
   } finally {
     fs.writeFileSync(swFile, original);
+  }
+});
+
+test('a model used once from a Hub-layout host classifies offline on the next visit', async ({ context, page }) => {
+  // A Hub-layout host over ../shared/models, with CORS, on another port (so another origin).
+  const served: string[] = [];
+  const root = path.join(sharedDir, 'models');
+  const hub = http.createServer((req, res) => {
+    served.push(req.url ?? '');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    const m = /^\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const file = m ? path.resolve(root, m[1], m[2]) : '';
+    if (!m || !file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.statusCode = 404;
+      return res.end('Entry not found');
+    }
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+  const host = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+  try {
+    await openApp(page);
+    await page.evaluate((csv) => window.jammi!.addSource('hub-reviews', csv), textsCsv(reference(MODEL).texts));
+    const options = { source: 'hub-reviews', model: MODEL, columns: ['text'], key: 'id', backend: 'wasm', modelSource: 'hub', hubHost: host };
+    const online = await inferInPage(page, options);
+    checkAgainstReference(online, MODEL, 'hub-reviews');
+    expect(served).toContain(`/${MODEL}/resolve/main/onnx/model.onnx`);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+
+    await context.setOffline(true);
+    const before = served.length;
+    await page.reload();
+    await openApp(page);
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false);
+    const offline = await inferInPage(page, options);
+    checkAgainstReference(offline, MODEL, 'hub-reviews');
+    expect(offline.columns.label).toEqual(online.columns.label);
+    expect(served.length).toBe(before); // nothing reached the host
+  } finally {
+    await new Promise<void>((resolve) => {
+      hub.close(() => resolve());
+      hub.closeAllConnections();
+    });
   }
 });
