@@ -113,10 +113,13 @@ test('second visit with the network off: the app loads, lists its source and lab
   expect(offlineFailures).toContain(`/models/${MODEL}/resolve/main/onnx/model.onnx`);
 });
 
-test('a new version waits for the user: Reload is held while a fine-tune runs, then applies the update', async ({ page }) => {
+test('a new version waits for a click, and never reloads a tab in the middle of a fine-tune', async ({ context, page }) => {
   test.setTimeout(300_000);
   const swFile = 'dist/sw.js';
   const original = fs.readFileSync(swFile, 'utf8');
+  type Win = { job?: { status: string; cancel(): void; wait(): Promise<unknown> }; marker?: boolean };
+  const mark = (p: typeof page) => p.evaluate(() => ((window as unknown as Win).marker = true));
+  const marked = (p: typeof page) => p.evaluate(() => (window as unknown as Win).marker ?? false).catch(() => false);
   try {
     await openApp(page);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -124,41 +127,53 @@ test('a new version waits for the user: Reload is held while a fine-tune runs, t
     await openApp(page);
     expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
     await expect(page.getByTestId('update-available')).toHaveCount(0);
+    const idle = await context.newPage(); // a second tab of the app, doing nothing
+    await openApp(idle);
 
-    // A long fine-tune is running when the new version arrives.
+    // A long fine-tune is running in the first tab when the new version arrives.
     await page.evaluate(async (csv) => {
       await window.jammi!.addSource('train', csv);
-      const job = await window.jammi!.fineTune({
+      (window as unknown as Win).job = await window.jammi!.fineTune({
         source: 'train',
         baseModel: 'bert-tiny-sentiment',
         columns: { text: 'text', label: 'label' },
         backend: 'wasm',
         config: { epochs: 500, batch_size: 2, validation_fraction: 0 },
       });
-      (window as unknown as { job: typeof job }).job = job;
     }, 'text,label\ngreat film,positive\nawful film,negative\nloved it,positive\nhated it,negative\n');
+    await Promise.all([mark(page), mark(idle)]);
 
-    // "Deploy" a new service worker (any byte change is a new version) and let the page find it.
+    // "Deploy" a new service worker (any byte change is a new version) and let the tabs find it.
     fs.writeFileSync(swFile, `${original}\n// a new version ${Date.now()}\n`);
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
-    const update = page.getByTestId('update-available');
-    await expect(update).toContainText('A new version is ready.');
-    const reload = update.getByRole('button', { name: 'Reload to update' });
-    await expect(reload).toBeDisabled();
-    await expect(update).toContainText('after the current run finishes');
-    expect(await page.evaluate(() => (window as unknown as { job: { status: string } }).job.status)).toMatch(/queued|running/);
+    const busyUpdate = page.getByTestId('update-available');
+    await expect(busyUpdate).toContainText('A new version is ready.');
+    await expect(busyUpdate.getByRole('button', { name: 'Reload to update' })).toBeDisabled();
+    await expect(busyUpdate).toContainText('after the current run finishes');
     expect(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())!.waiting)).toBe(true);
 
-    // The run ends (cancelled here); now the click applies the update and reloads the page under the new worker.
+    // The idle tab applies it: it reloads under the new worker; the busy tab keeps running, unreloaded.
+    const idleUpdate = idle.getByTestId('update-available');
+    await expect(idleUpdate.getByRole('button', { name: 'Reload to update' })).toBeEnabled();
+    await idleUpdate.getByRole('button', { name: 'Reload to update' }).click();
+    await expect.poll(() => marked(idle)).toBe(false);
+    await openApp(idle);
+    await expect(idle.getByTestId('update-available')).toHaveCount(0);
+    await expect(busyUpdate).toContainText('A new version was applied in another tab.');
+    expect(await marked(page)).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as Win).job!.status)).toMatch(/queued|running/);
+    await expect(busyUpdate.getByRole('button', { name: 'Reload to update' })).toBeDisabled();
+
+    // The run ends (cancelled here); now the busy tab's own click reloads it.
     await page.evaluate(async () => {
-      const job = (window as unknown as { job: { cancel(): void; wait(): Promise<unknown> } }).job;
+      const job = (window as unknown as Win).job!;
       job.cancel();
       await job.wait().catch(() => undefined);
     });
-    await expect(reload).toBeEnabled();
-    await page.evaluate(() => ((window as unknown as { beforeUpdate: boolean }).beforeUpdate = true));
-    await reload.click();
-    await expect.poll(() => page.evaluate(() => (window as unknown as { beforeUpdate?: boolean }).beforeUpdate ?? false).catch(() => true)).toBe(false);
+    await expect(busyUpdate.getByRole('button', { name: 'Reload to update' })).toBeEnabled();
+    expect(await marked(page)).toBe(true);
+    await busyUpdate.getByRole('button', { name: 'Reload to update' }).click();
+    await expect.poll(() => marked(page)).toBe(false);
     await openApp(page);
     expect(await page.evaluate(async () => !(await navigator.serviceWorker.getRegistration())!.waiting && !!navigator.serviceWorker.controller)).toBe(true);
     await expect(page.getByTestId('update-available')).toHaveCount(0);

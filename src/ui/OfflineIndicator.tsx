@@ -1,9 +1,9 @@
 /// <reference types="vite-plugin-pwa/react" />
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useRegisterSW } from 'virtual:pwa-register/react';
 import type { Database } from '../api/database';
 
-type Stored = 'unsupported' | 'storing' | 'ready' | 'failed';
+type Stored = 'unsupported' | 'dev' | 'storing' | 'ready' | 'failed';
 
 /** Whether an `infer` or fine-tune is running (an update must not reload the page under it). */
 function useBusy(db: Database): boolean {
@@ -40,13 +40,19 @@ function useOnline(): boolean {
  * until no classification or training is running.
  */
 export function OfflineIndicator({ db }: { db: Database }) {
-  const supported = 'serviceWorker' in navigator;
-  const [stored, setStored] = useState<Stored>(supported ? 'storing' : 'unsupported');
+  // `npm run dev` has no service worker (vite-plugin-pwa builds it for production only).
+  const supported = 'serviceWorker' in navigator && !import.meta.env.DEV;
+  const [stored, setStored] = useState<Stored>(import.meta.env.DEV ? 'dev' : supported ? 'storing' : 'unsupported');
+  const clicked = useRef(false);
+  const [takenOver, setTakenOver] = useState(false);
   const {
     offlineReady: [offlineReady],
     needRefresh: [needRefresh],
     updateServiceWorker,
   } = useRegisterSW({
+    // The new version has taken control. Reload at once only if this tab asked for it; when another tab did, this
+    // one may be mid-run (or holding results on screen): it says so and reloads on its own click.
+    onNeedReload: () => (clicked.current ? location.reload() : setTakenOver(true)),
     onRegisterError: (e) => {
       console.warn('jammi: the offline app could not be installed', e);
       setStored('failed');
@@ -65,9 +71,17 @@ export function OfflineIndicator({ db }: { db: Database }) {
     };
   }, [supported]);
 
+  const apply = () => {
+    if (db.busy) return;
+    clicked.current = true;
+    if (takenOver) location.reload();
+    else void updateServiceWorker(true);
+  };
+
   const state: Stored = offlineReady ? 'ready' : stored;
   const text = {
     unsupported: 'Needs the network (this browser cannot store the app)',
+    dev: 'Needs the network (the offline app is in production builds only)',
     storing: 'Storing the app for offline use…',
     ready: online ? 'Offline ready' : 'Offline: running from this browser',
     failed: 'Needs the network (the app could not be stored)',
@@ -82,10 +96,10 @@ export function OfflineIndicator({ db }: { db: Database }) {
       <span className={`offline-state ${state}${online ? '' : ' no-network'}`} data-testid="offline-status" data-state={state} title={title}>
         {text}
       </span>
-      {needRefresh && (
+      {(needRefresh || takenOver) && (
         <span className="update" data-testid="update-available">
-          A new version is ready.{' '}
-          <button type="button" disabled={busy} onClick={() => !db.busy && void updateServiceWorker(true)}>
+          {takenOver ? 'A new version was applied in another tab.' : 'A new version is ready.'}{' '}
+          <button type="button" disabled={busy} onClick={apply}>
             Reload to update
           </button>
           {busy && <span className="hint"> (after the current run finishes)</span>}
