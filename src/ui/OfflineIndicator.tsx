@@ -64,8 +64,12 @@ export function OfflineIndicator({ db }: { db: Database }) {
   useEffect(() => {
     if (!supported) return;
     let live = true;
-    // `ready` resolves once a service worker is active for this page, i.e. its precache is complete.
-    void navigator.serviceWorker.ready.then(() => live && setStored('ready'));
+    // `ready` resolves once a service worker is active for this page, i.e. its precache is complete. Then ask that
+    // the stored app, models, sources and adapters not be evicted under storage pressure (the browser may decline).
+    void navigator.serviceWorker.ready.then(() => {
+      if (live) setStored('ready');
+      void navigator.storage?.persist?.().catch(() => false);
+    });
     return () => {
       live = false;
     };
