@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
+import { chromiumArgs, chromiumPath } from '../scripts/chromium-path.mjs';
 import { openApp, readDownload, sharedDir } from './helpers';
 import { checkAgainstReference, inferInPage, reference, textsCsv } from './infer-helpers';
 
@@ -224,5 +226,24 @@ test('a model used once from a Hub-layout host classifies offline on the next vi
       hub.close(() => resolve());
       hub.closeAllConnections();
     });
+  }
+});
+
+test('installable: Chromium finds nothing missing in the manifest, icons and service worker', async ({ playwright, baseURL }) => {
+  // NOTE: Playwright's own contexts are incognito, where Chromium never offers to install; a real profile is needed.
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'jammi-profile-'));
+  const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: chromiumPath(), args: chromiumArgs });
+  try {
+    const page = await context.newPage();
+    await openApp(page);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const cdp = await context.newCDPSession(page);
+    const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
+    expect(manifest.url).toBe(new URL('/manifest.webmanifest', baseURL).href);
+    expect(manifest.errors).toEqual([]);
+    expect(((await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: unknown[] }).installabilityErrors).toEqual([]);
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
   }
 });
