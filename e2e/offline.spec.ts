@@ -20,7 +20,11 @@ test('second visit with the network off: the app loads, lists its source and lab
   test.setTimeout(400_000);
   const origin = new URL(baseURL!).origin;
   const requests: string[] = [];
-  context.on('request', (r) => requests.push(r.url()));
+  const pageRequests: string[] = []; // made by the app's pages and workers, not by the service worker's precaching
+  context.on('request', (r) => {
+    requests.push(r.url());
+    if (!r.serviceWorker()) pageRequests.push(new URL(r.url()).pathname);
+  });
   let offlineNow = false;
   const offlineAnswers: { url: string; fromServiceWorker: boolean }[] = [];
   context.on('requestfinished', (r) => {
@@ -98,8 +102,11 @@ test('second visit with the network off: the app loads, lists its source and lab
   expect(tunedOffline.columns.all_scores_json).toEqual(tunedOnline.columns.all_scores_json);
 
   // Parquet export works offline (its lazily loaded writer is precached) and holds what the Arrow export holds.
+  // Until then no page asked for the writer: the first page load does not pay for it.
+  expect(pageRequests.filter((u) => /parquet/.test(u))).toEqual([]);
   const [parquetDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Parquet' }).click()]);
   expect(parquetDownload.suggestedFilename()).toBe(`${SOURCE}.parquet`);
+  expect(pageRequests.some((u) => /parquet_wasm_bg-.*\.wasm$/.test(u))).toBe(true);
   const [arrowDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Arrow' }).click()]);
   const fromParquet = tableFromIPC(readParquet(new Uint8Array(await readDownload(parquetDownload))).intoIPCStream());
   const fromArrow = tableFromIPC(await readDownload(arrowDownload));
