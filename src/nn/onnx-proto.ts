@@ -6,8 +6,9 @@
  * NOTE: static decoders skip fields their schema does not know (ones added to onnx.proto after IR 9). PyTorch's
  * exporter writes IR 7–8 models; an edited model is checked by loading it in ONNX Runtime (the export tests).
  */
-import * as generated from '../../node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js';
-import type { onnx as OnnxSchema } from '../../node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js';
+// `onnx-schema` is an alias of that file (vite/onnx-schema.ts; types through tsconfig `paths`).
+import * as generated from 'onnx-schema';
+import type { onnx as OnnxSchema } from 'onnx-schema';
 
 // The file is CommonJS (`module.exports = { onnx }`): a bundler gives it as named exports, Node's ESM loader as `default`.
 const mod = generated as unknown as { onnx?: typeof OnnxSchema; default?: { onnx: typeof OnnxSchema } };
