@@ -3,6 +3,7 @@
  * the exported model's probabilities with our own inference of the fine-tuned model (the path `infer` takes for
  * `jammi:fine-tuned:<id>`) on the same rows, in onnxruntime-node and in transformers.js' text-classification pipeline.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,21 @@ import { setupEncoderTarget } from './encoder-target';
 import { exportModelFolder, zipModelFolder } from './export-model';
 import { trainLoop } from './loop';
 import { modelFiles, sharedDir, smsSpamSplits } from './sms-fixture';
+
+const PYTHON = process.env.JAMMI_TORCH_PYTHON ?? '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch) console.warn(`export-model.test: PyTorch is absent (${PYTHON}): skipping the model.safetensors check in PyTorch`);
+
+/** Probabilities from PyTorch on the exported model.safetensors (testdata/exported_torch.py), padded as one batch. */
+function torchProbs(dir: string, tokenizer: TextTokenizer, texts: string[]): number[][] {
+  const { seq, inputs } = padBatch(texts.map((t) => tokenizer.encode(t)), tokenizer.padId);
+  const rows = (a: BigInt64Array) => texts.map((_, i) => [...a.subarray(i * seq, (i + 1) * seq)].map(Number));
+  const file = path.join(dir, 'inputs.json');
+  fs.writeFileSync(file, JSON.stringify({ input_ids: rows(inputs.input_ids), attention_mask: rows(inputs.attention_mask) }));
+  const run = spawnSync(PYTHON, [path.resolve(__dirname, 'testdata/exported_torch.py'), path.join(sharedDir, 'tools'), dir, file], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`exported_torch.py failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jammi-export-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -128,9 +144,12 @@ describe('export as model: encoder target', () => {
     const viaPipeline = await pipelineProbs(dir, data.classes, texts);
     const dOrt = maxDelta(viaOrt, ours);
     const dPipe = maxDelta(viaPipeline, ours);
-    console.log(`${baseName} encoder export: max |Δp| onnxruntime-node ${dOrt.toExponential(2)}, transformers.js ${dPipe.toExponential(2)} over ${texts.length} rows`);
+    // model.safetensors for PyTorch users: HF names, loaded strictly into a plain-PyTorch re-statement of the class.
+    const dTorch = hasTorch ? maxDelta(torchProbs(dir, tokenizer, texts), ours) : NaN;
+    console.log(`${baseName} encoder export: max |Δp| onnxruntime-node ${dOrt.toExponential(2)}, transformers.js ${dPipe.toExponential(2)}, PyTorch (model.safetensors) ${dTorch.toExponential(2)} over ${texts.length} rows`);
     expect(dOrt).toBeLessThan(1e-4);
     expect(dPipe).toBeLessThan(1e-4);
+    if (hasTorch) expect(dTorch).toBeLessThan(1e-4);
     // The comparison can fail: the same export without the LoRA update (B = 0, head kept) is measurably off.
     const noLora = writeAdapter({ config: adapter.config, tensors: new Map([...adapter.tensors].map(([n, t]) => [n, n.endsWith('lora_B.weight') ? { shape: t.shape, data: new Float32Array(t.data.length) } : t])) });
     const dirNoLora = writeFolder(`${baseName}-export-no-lora`, await exportModelFolder(readBase(baseName), noLora, { modelId, baseModel: baseName }));
