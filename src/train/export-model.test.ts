@@ -167,11 +167,15 @@ describe('export as model: encoder target', () => {
 });
 
 describe('export as model: head target', () => {
-  it.each(['bert-tiny-embed', 'bert-mini-mlm-embed'])('%s: pooling + normalisation + projection + classifier appended to the graph', async (baseName) => {
+  it.each([
+    ['bert-tiny-embed', 'mean'],
+    ['bert-mini-mlm-embed', 'mean'],
+    ['bert-tiny-embed', 'cls'],
+  ] as const)('%s, %s pooling: pooling + normalisation + projection + classifier appended to the graph', async (baseName, pooling) => {
     const { data, train, validation, texts } = await sample();
     const dir0 = baseDir(baseName);
     const tokenizer = new TextTokenizer(JSON.parse(fs.readFileSync(path.join(dir0, 'tokenizer.json'), 'utf8')), JSON.parse(fs.readFileSync(path.join(dir0, 'tokenizer_config.json'), 'utf8')), 128);
-    // Base embeddings as the app's embedder computes them: the base ONNX model, then `pool` (mean, by 1_Pooling).
+    // Base embeddings as the app's embedder computes them: the base ONNX model, then `pool` (by 1_Pooling; cls forced here).
     const session = await ortNode.InferenceSession.create(path.join(dir0, 'onnx/model.onnx'));
     const embed = async (rows: string[]) => {
       const out: Float32Array[] = [];
@@ -180,7 +184,7 @@ describe('export as model: head target', () => {
         const feeds: Record<string, ortNode.Tensor> = {};
         for (const name of session.inputNames) feeds[name] = new ortNode.Tensor('int64', inputs[name as keyof typeof inputs], [1, seq]);
         const h = (await session.run(feeds)).last_hidden_state;
-        out.push(pool(h.data as Float32Array, 0, inputs.attention_mask, 0, seq, h.dims[2] as number, 'mean'));
+        out.push(pool(h.data as Float32Array, 0, inputs.attention_mask, 0, seq, h.dims[2] as number, pooling));
       }
       return out;
     };
@@ -190,7 +194,7 @@ describe('export as model: head target', () => {
     const embeddings: Float32Array[] = Array.from({ length: data.texts.length }, () => new Float32Array(vectors[0].length));
     allRows.forEach((r, i) => (embeddings[r] = vectors[i]));
     const config = fewSteps('head');
-    const setup = setupHeadTarget({ backend: new CpuBackend(), config, classes: data.classes, embeddings, baseModel: baseName, pooling: 'mean' });
+    const setup = setupHeadTarget({ backend: new CpuBackend(), config, classes: data.classes, embeddings, baseModel: baseName, pooling });
     await trainLoop({ model: setup.trainable, config, train, validation, classes: data.classes });
     const adapterFiles = writeAdapter(await setup.adapter());
     setup.dispose();
@@ -199,7 +203,7 @@ describe('export as model: head target', () => {
 
     const modelId = `jammi:fine-tuned:test-${baseName}`;
     const exported = await exportModelFolder(readBase(baseName), adapterFiles, { modelId, baseModel: baseName });
-    const dir = writeFolder(`${baseName}-head-export`, exported);
+    const dir = writeFolder(`${baseName}-${pooling}-head-export`, exported);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg.id2label).toEqual({ 0: 'ham', 1: 'spam' });
 
@@ -210,7 +214,13 @@ describe('export as model: head target', () => {
     const viaPipeline = await pipelineProbs(dir, data.classes, texts);
     const dOrt = maxDelta(viaOrt, ours);
     const dPipe = maxDelta(viaPipeline, ours);
-    console.log(`${baseName} head export: max |Δp| onnxruntime-node ${dOrt.toExponential(2)}, transformers.js ${dPipe.toExponential(2)} over ${texts.length} rows`);
+    // The comparison can fail: without the projection's update (B = 0) the exported head is measurably off.
+    const noLora = writeAdapter({ config: adapter.config, tensors: new Map([...adapter.tensors].map(([n, t]) => [n, n === 'projection.lora_B.weight' ? { shape: t.shape, data: new Float32Array(t.data.length) } : t])) });
+    const dirNoLora = writeFolder(`${baseName}-${pooling}-head-export-no-lora`, await exportModelFolder(readBase(baseName), noLora, { modelId, baseModel: baseName }));
+    const dNoLora = maxDelta(await ortProbs(dirNoLora, tokenizer, texts), ours);
+    console.log(`${baseName} (${pooling}): without the projection's update max |Δp| would be ${dNoLora.toExponential(2)}`);
+    expect(dNoLora).toBeGreaterThan(1e-3);
+    console.log(`${baseName} head export (${pooling}): max |Δp| onnxruntime-node ${dOrt.toExponential(2)}, transformers.js ${dPipe.toExponential(2)} over ${texts.length} rows`);
     expect(dOrt).toBeLessThan(1e-4);
     expect(dPipe).toBeLessThan(1e-4);
   }, 600_000);
