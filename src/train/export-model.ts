@@ -46,10 +46,11 @@ export interface ExportInfo {
   baseModel: string;
 }
 
-function readAll(bytes: Uint8Array): Map<string, F32Entry> {
+/** Decoded tensors of a safetensors file: all of them, or only `names` (a big base is decoded once, not twice). */
+function readAll(bytes: Uint8Array, names?: readonly string[]): Map<string, F32Entry> {
   const file = parseSafetensors(bytes);
   const out = new Map<string, F32Entry>();
-  for (const [name, info] of file.tensors) out.set(name, { shape: info.shape, data: file.getFloat32(name) });
+  for (const [name, info] of file.tensors) if (!names || names.includes(name)) out.set(name, { shape: info.shape, data: file.getFloat32(name) });
   return out;
 }
 
@@ -68,7 +69,6 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
   const onnxBytes = await need(read, 'onnx/model.onnx');
   const weights = await need(read, 'model.safetensors');
   const model = decodeModel(onnxBytes);
-  const base = readAll(weights);
   const out: Record<string, Uint8Array> = {};
   let config: Record<string, unknown>;
   let tensors: Map<string, F32Entry>;
@@ -81,7 +81,7 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
       // What changed: every weight LoRA touched, and every head tensor the adapter carries.
       const changed = [...adapter.tensors.keys()].map((n) => n.replace(/\.lora_[AB]\.weight$/, '.weight'));
       const names = [...new Set(changed)];
-      replaceWeights(locateWeights(model.graph!, base, names), tensors);
+      replaceWeights(locateWeights(model.graph!, readAll(weights, names), names), tensors);
       const classes = merged.config.num_labels as number;
       const logits = (model.graph!.output ?? []).find((o) => o.name === 'logits');
       if (!logits) throw new OnnxError('the base graph has no "logits" output: is it a sequence-classification model?');
@@ -111,7 +111,7 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
         }
       }
       appendProjectionHead(model, { pooling: hc.pooling, projection, classifierWeight: W.data, classifierBias: bias.data, classes, dim });
-      tensors = new Map(base);
+      tensors = readAll(weights);
       tensors.set('projection.weight', { shape: [dim, dim], data: projection });
       tensors.set('classifier.weight', W);
       tensors.set('classifier.bias', bias);
