@@ -75,9 +75,11 @@ for (const c of cases) {
         const t = await jammi.infer({ source: 'sms', model, columns: ['text'], key: 'id', backend: 'wasm' });
         return { scores: [...t.getChild('all_scores_json')!] as (string | null)[], labels: [...t.getChild('label')!] as (string | null)[], models: [...new Set(t.getChild('_model')!)] };
       };
-      return { fineTuned: await run(modelId), exported: await run({ name: folder, files }) };
+      const unknown = await jammi.exportModel('jammi:fine-tuned:nope').then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+      return { fineTuned: await run(modelId), exported: await run({ name: folder, files }), unknown };
     }, { b64, folder, modelId });
     expect(out.exported.models).toEqual([folder]);
+    expect(out.unknown).toMatch(/^JammiError: Unknown fine-tuned model "jammi:fine-tuned:nope"\. Known: /);
     let maxDelta = 0;
     let rows = 0;
     out.fineTuned.scores.forEach((s, i) => {
