@@ -18,6 +18,12 @@ export interface ProjectionHeadGraph {
 }
 
 const P = '/jammi_head/';
+/**
+ * The head's parameter names, in the graph and in model.safetensors. NOTE: not `classifier.*`: HF's
+ * `AutoModelForSequenceClassification` would load those into its own pooler → tanh → classifier head, which is not
+ * this head, and predict wrongly without a warning.
+ */
+export const HEAD_PARAMS = { projection: 'jammi_head.projection.weight', weight: 'jammi_head.classifier.weight', bias: 'jammi_head.classifier.bias' } as const;
 
 export function appendProjectionHead(model: ModelProto, head: ProjectionHeadGraph): void {
   const graph = model.graph;
@@ -73,15 +79,15 @@ export function appendProjectionHead(model: ModelProto, head: ProjectionHeadGrap
   // x / max(‖x‖, 1e-12): a zero embedding stays zero, as l2Normalize leaves it. ReduceL2 takes axes as an input from opset 18.
   const norm = opset >= 18 ? node('ReduceL2', [pooled, P + 'axis1'], 'norm', { keepdims: 1 }) : node('ReduceL2', [pooled], 'norm', { axes: [1], keepdims: 1 });
   const normalized = node('Div', [pooled, node('Max', [norm, constant('eps', 1e-12)], 'norm_clamped')], 'normalized');
-  init.push(floatTensor('projection.weight', [head.dim, head.dim], head.projection));
-  init.push(floatTensor('classifier.weight', [head.classes, head.dim], head.classifierWeight));
-  init.push(floatTensor('classifier.bias', [head.classes], head.classifierBias));
-  const z = node('Gemm', [normalized, 'projection.weight'], 'projected', { transB: 1 });
+  init.push(floatTensor(HEAD_PARAMS.projection, [head.dim, head.dim], head.projection));
+  init.push(floatTensor(HEAD_PARAMS.weight, [head.classes, head.dim], head.classifierWeight));
+  init.push(floatTensor(HEAD_PARAMS.bias, [head.classes], head.classifierBias));
+  const z = node('Gemm', [normalized, HEAD_PARAMS.projection], 'projected', { transB: 1 });
   nodes.push(
     onnx.NodeProto.create({
       name: P + 'classifier',
       opType: 'Gemm',
-      input: [z, 'classifier.weight', 'classifier.bias'],
+      input: [z, HEAD_PARAMS.weight, HEAD_PARAMS.bias],
       output: ['logits'],
       attribute: [onnx.AttributeProto.create({ name: 'transB', type: onnx.AttributeProto.AttributeType.INT, i: 1 })],
     }),

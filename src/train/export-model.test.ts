@@ -206,6 +206,11 @@ describe('export as model: head target', () => {
     const dir = writeFolder(`${baseName}-${pooling}-head-export`, exported);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(cfg.id2label).toEqual({ 0: 'ham', 1: 'spam' });
+    expect(cfg.jammi_head).toMatchObject({ pooling, normalize: true });
+    const st = fs.readFileSync(path.join(dir, 'model.safetensors'));
+    const names = Object.keys(JSON.parse(st.subarray(8, 8 + Number(st.readBigUInt64LE(0))).toString('utf8')));
+    expect(names).toEqual(expect.arrayContaining(['jammi_head.projection.weight', 'jammi_head.classifier.weight', 'jammi_head.classifier.bias', 'embeddings.word_embeddings.weight']));
+    expect(names).not.toContain('classifier.weight'); // HF's sequence-classification head would take it for its own
 
     // Ours: base embeddings, then the saved head on the CPU, as `infer` runs a head-target fine-tune.
     const ours = applyProjectionHead(adapter.config as HeadAdapterConfig, adapter.tensors, await embed(texts)).map((l) => [...softmax(l)]);

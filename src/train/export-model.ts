@@ -5,11 +5,11 @@
  * - Encoder target: the LoRA update merged into the base weights (W + s·B·A) and the trained head, written into the
  *   base model's own ONNX graph (its initializers replaced) and into its safetensors (HF names, loadable by PyTorch).
  * - Head target: the base embedding model's graph with pooling, L2 normalisation, the projection (identity + s·B·A,
- *   merged) and the classifier appended (`logits`); the safetensors hold the encoder plus `projection.weight` and
- *   `classifier.weight` / `.bias`.
+ *   merged) and the classifier appended (`logits`); the safetensors hold the encoder plus
+ *   `jammi_head.projection.weight` and `jammi_head.classifier.weight` / `.bias`.
  */
 import { strToU8, zipSync } from 'fflate';
-import { appendProjectionHead, logitsOutput } from '../nn/onnx-head';
+import { appendProjectionHead, HEAD_PARAMS, logitsOutput } from '../nn/onnx-head';
 import { decodeModel, encodeModel, OnnxError } from '../nn/onnx-proto';
 import { locateWeights, replaceWeights } from '../nn/onnx-weights';
 import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
@@ -112,9 +112,9 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
       }
       appendProjectionHead(model, { pooling: hc.pooling, projection, classifierWeight: W.data, classifierBias: bias.data, classes, dim });
       tensors = readAll(weights);
-      tensors.set('projection.weight', { shape: [dim, dim], data: projection });
-      tensors.set('classifier.weight', W);
-      tensors.set('classifier.bias', bias);
+      tensors.set(HEAD_PARAMS.projection, { shape: [dim, dim], data: projection });
+      tensors.set(HEAD_PARAMS.weight, W);
+      tensors.set(HEAD_PARAMS.bias, bias);
       const labels = adapterLabels(adapter);
       config = {
         ...baseConfig,
@@ -123,7 +123,7 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
         jammi_head: {
           pooling: hc.pooling,
           normalize: true,
-          ops: 'logits = classifier(projection(l2_normalize(pool(last_hidden_state, attention_mask))))',
+          ops: 'logits = jammi_head.classifier(jammi_head.projection(l2_normalize(pool(last_hidden_state, attention_mask))))',
         },
       };
     }
