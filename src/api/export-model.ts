@@ -4,9 +4,9 @@
  * Built in its own worker (merging and re-encoding a model takes a moment for bigger bases).
  */
 import type { ExportApi } from '../../workers/export.worker';
-import { JammiError } from './errors';
-import type { FineTunedModels } from './fine-tune';
-import { inWorker } from './worker-call';
+import { asJammiError, JammiError } from '../errors';
+import type { FineTunedModels } from './fine-tuned-models';
+import { WorkerBridge } from './worker-bridge';
 
 export type ExportModelFormat = 'files' | 'zip';
 
@@ -19,16 +19,20 @@ export function exportFolderName(baseName: string, id: string): string {
 }
 
 export async function runExportModel(registry: FineTunedModels, modelId: string, format: ExportModelFormat): Promise<{ folder: string; files?: Record<string, Blob>; zip?: Blob }> {
-  if (format !== 'files' && format !== 'zip') throw new JammiError(`Unknown export format "${format}"; use "files" or "zip".`);
+  if (format !== 'files' && format !== 'zip') throw new JammiError('bad_input', `Unknown export format "${format}"; use "files" or "zip".`);
   const { info } = registry.get(modelId);
   const found = registry.lookup(modelId);
-  if (!found) throw new JammiError(`"${modelId}" is not a fine-tuned model id (they start with jammi:fine-tuned:).`);
+  if (!found) throw new JammiError('bad_input', `"${modelId}" is not a fine-tuned model id (they start with jammi:fine-tuned:).`);
   const baseName = found.base.kind === 'local' ? found.base.model.name : found.base.id;
   const folder = exportFolderName(baseName, info.id);
-  const out = await inWorker<ExportApi, Awaited<ReturnType<ExportApi['exportModel']>>>(makeExportWorker, `Exporting ${modelId}`, undefined, (api) =>
-    api.exportModel(found.base, found.files, { modelId, baseModel: baseName, folder }, format),
-  ).catch((e: unknown) => {
-    throw new JammiError(`Could not export ${modelId} as a model: ${(e as Error).message}`);
+  const bridge = new WorkerBridge<ExportApi>(makeExportWorker, {
+    what: `Exporting ${modelId}`,
+    crashMessage: (detail) => `The export worker failed: ${detail}`,
+    oneShot: true,
+  });
+  const out = await bridge.call((api) => api.exportModel(found.base, found.files, { modelId, baseModel: baseName, folder }, format)).catch((e: unknown) => {
+    const err = asJammiError(e, 'model_config');
+    throw new JammiError(err.code, `Could not export ${modelId} as a model: ${err.message}`);
   });
   if (out.zip) return { folder, zip: new Blob([out.zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }) };
   const files: Record<string, Blob> = {};

@@ -8,6 +8,7 @@
  */
 // `onnx-schema` is an alias of that file (vite/onnx-schema.ts; types through tsconfig `paths`).
 import * as generated from 'onnx-schema';
+import { JammiError } from '../errors';
 import type { onnx as OnnxSchema } from 'onnx-schema';
 
 // The file is CommonJS (`module.exports = { onnx }`): a bundler gives it as named exports, Node's ESM loader as `default`.
@@ -21,10 +22,10 @@ export type TensorProto = OnnxSchema.ITensorProto;
 export type AttributeProto = OnnxSchema.IAttributeProto;
 export type ValueInfoProto = OnnxSchema.IValueInfoProto;
 
-export class OnnxError extends Error {
+/** An ONNX model that cannot be read or edited as asked. */
+export class OnnxError extends JammiError {
   constructor(message: string) {
-    super(`onnx/model.onnx: ${message}`);
-    this.name = 'OnnxError';
+    super('model_config', `onnx/model.onnx: ${message}`);
   }
 }
 

@@ -1,10 +1,10 @@
 /**
- * What the export worker exposes: a fine-tuned model's Hub-layout folder (see `./export-model`), built from its base
+ * What the export worker exposes: a fine-tuned model's Hub-layout folder (see `../nn/model-export`), built from its base
  * model's files (served, Hub cache or picked folder) and its adapter, as files or as one zip.
  */
 import { transfer } from 'comlink';
-import { ModelFileError, readModelFile, type ModelRef } from '../infer/model-files';
-import { exportModelFolder, zipModelFolder, type ExportInfo } from './export-model';
+import { exportModelFolder, zipModelFolder, type ExportInfo } from '../nn/model-export';
+import { ModelFileError, readModelFile, type ModelRef } from '../nn/model-files';
 
 export const exportApi = {
   async exportModel(

@@ -9,12 +9,13 @@
  *   `jammi_head.projection.weight` and `jammi_head.classifier.weight` / `.bias`.
  */
 import { strToU8, zipSync } from 'fflate';
-import { appendProjectionHead, HEAD_PARAMS, logitsOutput } from '../nn/onnx-head';
-import { decodeModel, encodeModel, OnnxError } from '../nn/onnx-proto';
-import { locateWeights, replaceWeights } from '../nn/onnx-weights';
-import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
-import { adapterLabels, labelMaps, readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter';
-import { mergeEncoderAdapter } from './encoder-model';
+import { JammiError } from '../errors';
+import { adapterLabels, labelMaps, readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter-files';
+import { mergeEncoderAdapter } from './adapter-merge';
+import { appendProjectionHead, HEAD_PARAMS, logitsOutput } from './onnx-head';
+import { decodeModel, encodeModel, OnnxError } from './onnx-proto';
+import { locateWeights, replaceWeights } from './onnx-weights';
+import { parseSafetensors, writeSafetensors, type F32Entry } from './safetensors';
 
 /** The tokenizer files copied from the base when it has them (WordPiece, BPE and SentencePiece layouts). */
 export const TOKENIZER_FILES = [
@@ -32,10 +33,10 @@ export const TOKENIZER_FILES = [
 /** Reads one file of the base model; null when the model has no such file. */
 export type ReadBaseFile = (file: string) => Promise<Uint8Array | null>;
 
-export class ExportError extends Error {
+/** A base model or adapter that cannot be exported (a missing file, a weight not found in the graph). */
+export class ExportError extends JammiError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ExportError';
+    super('model_config', message);
   }
 }
 
@@ -128,7 +129,7 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
       };
     }
   } catch (e) {
-    if (e instanceof OnnxError || e instanceof ExportError) throw e;
+    if (e instanceof JammiError) throw e;
     throw new ExportError((e as Error).message);
   }
   config.problem_type = 'single_label_classification';
