@@ -11,11 +11,11 @@
 import { strToU8, zipSync } from 'fflate';
 import { JammiError } from '../errors';
 import { adapterLabels, labelMaps, readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter-files';
-import { mergeEncoderAdapter } from './adapter-merge';
+import { mergeEncoderAdapter, readAll } from './adapter-merge';
 import { appendProjectionHead, HEAD_PARAMS, logitsOutput } from './onnx-head';
 import { decodeModel, encodeModel, OnnxError } from './onnx-proto';
 import { locateWeights, replaceWeights } from './onnx-weights';
-import { parseSafetensors, writeSafetensors, type F32Entry } from './safetensors';
+import { writeSafetensors, type F32Entry } from './safetensors';
 
 /** The tokenizer files copied from the base when it has them (WordPiece, BPE and SentencePiece layouts). */
 export const TOKENIZER_FILES = [
@@ -45,14 +45,6 @@ export interface ExportInfo {
   modelId: string;
   /** The base model's name. */
   baseModel: string;
-}
-
-/** Decoded tensors of a safetensors file: all of them, or only `names` (a big base is decoded once, not twice). */
-function readAll(bytes: Uint8Array, names?: readonly string[]): Map<string, F32Entry> {
-  const file = parseSafetensors(bytes);
-  const out = new Map<string, F32Entry>();
-  for (const [name, info] of file.tensors) if (!names || names.includes(name)) out.set(name, { shape: info.shape, data: file.getFloat32(name) });
-  return out;
 }
 
 const json = (value: unknown) => strToU8(JSON.stringify(value, null, 2) + '\n');
