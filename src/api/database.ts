@@ -48,6 +48,7 @@ export class Database extends EventTarget {
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
   private readonly labelEdits = new Map<string, LabelEdits>();
+  private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -167,7 +168,25 @@ export class Database extends EventTarget {
 
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
-    return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    this.setInfersRunning(+1);
+    try {
+      return await runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    } finally {
+      this.setInfersRunning(-1);
+    }
+  }
+
+  /**
+   * True while an `infer` or a fine-tune job runs. The app applies an update (a reload) only when this is false;
+   * listen to `busy` (infer) and `change` (jobs) events to follow it.
+   */
+  get busy(): boolean {
+    return this.infersRunning > 0 || [...this.jobs.values()].some((j) => j.status === 'queued' || j.status === 'running');
+  }
+
+  private setInfersRunning(delta: number): void {
+    this.infersRunning += delta;
+    this.dispatchEvent(new Event('busy'));
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */
@@ -218,7 +237,10 @@ export class Database extends EventTarget {
     return id;
   }
 
-  /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */
+  /**
+   * An Arrow IPC file, an RFC 4180 CSV or a Parquet file (Snappy) of a source (by name) or of any table (e.g.
+   * `infer`'s results). The Parquet writer (parquet-wasm) is loaded on first use.
+   */
   async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
     const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).table : nameOrTable;
     switch (format) {
@@ -226,8 +248,12 @@ export class Database extends EventTarget {
         return tableToArrowFile(table);
       case 'csv':
         return tableToCsv(table);
+      case 'parquet': {
+        const { tableToParquet } = await import('../data/parquet');
+        return tableToParquet(table).catch((e: unknown) => Promise.reject(new JammiError('run_failed', `Could not write Parquet: ${(e as Error).message}`)));
+      }
       default:
-        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow", "csv" or "parquet".`);
     }
   }
 
