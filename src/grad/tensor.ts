@@ -15,7 +15,7 @@ class Storage {
   }
 }
 
-/** Given the gradient of the output, the gradients of each parent (null: no gradient flows). */
+/** A recorded tensor's rule, bound to what its forward saved: dL/dout → dL/d each parent (null: none flows). */
 export type BackwardRule = (g: Tensor) => (Tensor | null)[];
 
 /** An op's backward: dL/dout and what its forward saved → dL/d each parent (null: none flows to that parent). */
