@@ -5,6 +5,7 @@ import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export'
 import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
 import { applyLabels, type LabelEdits } from '../data/labels';
 import { JammiError } from '../errors';
+import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../nn/model-files';
 import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
@@ -48,6 +49,7 @@ export class Database extends EventTarget {
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
   private readonly labelEdits = new Map<string, LabelEdits>();
+  private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -167,7 +169,25 @@ export class Database extends EventTarget {
 
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
-    return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    this.setInfersRunning(+1);
+    try {
+      return await runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    } finally {
+      this.setInfersRunning(-1);
+    }
+  }
+
+  /**
+   * True while an `infer` or a fine-tune job runs. The app applies an update (a reload) only when this is false;
+   * listen to `busy` (infer) and `change` (jobs) events to follow it.
+   */
+  get busy(): boolean {
+    return this.infersRunning > 0 || [...this.jobs.values()].some((j) => j.status === 'queued' || j.status === 'running');
+  }
+
+  private setInfersRunning(delta: number): void {
+    this.infersRunning += delta;
+    this.dispatchEvent(new Event('busy'));
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */
@@ -211,6 +231,19 @@ export class Database extends EventTarget {
     return this.fineTuned.export(modelId);
   }
 
+  /**
+   * A fine-tuned model as a Hub-layout folder that runs without this app: `config.json` (trained id2label / label2id),
+   * the tokenizer files, `onnx/model.onnx` (LoRA merged, or the projection head appended to the graph) and
+   * `model.safetensors`. By default the files by path (a `LocalModel`'s `files`: `infer` takes them back as
+   * `{ name, files }`); `{ format: 'zip' }` gives one zip with the folder inside.
+   */
+  async exportModel(modelId: string, options?: { format?: 'files' }): Promise<Record<string, Blob>>;
+  async exportModel(modelId: string, options: { format: 'zip' }): Promise<Blob>;
+  async exportModel(modelId: string, options: { format?: 'files' | 'zip' } = {}): Promise<Record<string, Blob> | Blob> {
+    const out = await runExportModel(this.fineTuned, modelId, options.format ?? 'files');
+    return out.zip ?? out.files!;
+  }
+
   /** Takes an adapter back (a zip, or its two files) and returns a model id for `infer`. */
   async loadAdapter(files: Blob | Blob[] | Record<string, Blob>, options: { baseModel?: string | LocalModel } = {}): Promise<string> {
     const id = await this.fineTuned.load(files, options.baseModel);
@@ -218,7 +251,10 @@ export class Database extends EventTarget {
     return id;
   }
 
-  /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */
+  /**
+   * An Arrow IPC file, an RFC 4180 CSV or a Parquet file (Snappy) of a source (by name) or of any table (e.g.
+   * `infer`'s results). The Parquet writer (parquet-wasm) is loaded on first use.
+   */
   async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
     const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).table : nameOrTable;
     switch (format) {
@@ -226,8 +262,12 @@ export class Database extends EventTarget {
         return tableToArrowFile(table);
       case 'csv':
         return tableToCsv(table);
+      case 'parquet': {
+        const { tableToParquet } = await import('../data/parquet');
+        return tableToParquet(table).catch((e: unknown) => Promise.reject(new JammiError('run_failed', `Could not write Parquet: ${(e as Error).message}`)));
+      }
       default:
-        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow", "csv" or "parquet".`);
     }
   }
 
