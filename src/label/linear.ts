@@ -1,0 +1,199 @@
+/**
+ * The default suggester: multinomial logistic regression on hashed TF-IDF features (./features), trained on our
+ * engine as a sparse embedding bag. For documents d with features (id_j, v_j):
+ *
+ *   logits[d] = Σ_j v_j · W[id_j] + b        (gather rows of W, scale by the values, segment-sum per document)
+ *   loss      = mean_d CE(logits[d], y_d) + λ·‖W‖²
+ *
+ * and the engine's backward gives ∂loss/∂W (gather's backward is a scatter-add, segment-sum's is a gather).
+ * Full-batch AdamW steps. W holds only rows for features seen in training (the rest would stay 0 anyway), so a
+ * step costs O(nnz + features·classes), not O(buckets).
+ *
+ * Models are plain objects of typed arrays: they cross a worker boundary as is.
+ */
+import type { Backend } from '../grad/backend';
+import { CpuBackend } from '../grad/backends/cpu';
+import { add, mul, scale, square } from '../grad/ops/elementwise';
+import { gather } from '../grad/ops/movement';
+import { sum } from '../grad/ops/reduce';
+import { crossEntropy } from '../grad/functional';
+import { AdamW } from '../grad/optim';
+import { Tensor, backward, noGrad, record, tidy, zeroGrad } from '../grad/tensor';
+import { countTerms, documentFrequencies, inverseDocumentFrequencies, resolveOptions, tfidf, type FeatureOptions, type SparseRows, type TermCounts } from './features';
+
+export interface LinearModel {
+  kind: 'tfidf-linear';
+  classes: string[];
+  features: Required<FeatureOptions>;
+  /** idf per feature id (2·buckets). */
+  idf: Float32Array;
+  /** Sorted feature ids that have a weight row. */
+  vocab: Int32Array;
+  /** [vocab.length, classes.length], row-major. */
+  weights: Float32Array;
+  bias: Float32Array;
+  /** Labelled documents it was trained on. */
+  trainedOn: number;
+}
+
+export interface TrainOptions {
+  features?: FeatureOptions;
+  /** λ of the L2 penalty as scikit-learn's C: λ = 1 / (2·C·n). Default C = 10. */
+  c?: number;
+  steps?: number;
+  lr?: number;
+  /** Document frequencies from a larger corpus (e.g. every row of the source, labelled or not). */
+  df?: { df: Int32Array; docs: number };
+  backend?: Backend;
+}
+
+/** out = zeros(segments, …); out[seg[i]] += x[i]. d segmentSum = gather of dy at seg. */
+export function segmentSum(x: Tensor, seg: Int32Array, segments: number): Tensor {
+  if (seg.length !== x.shape[0]) throw new Error(`segmentSum: ${seg.length} segment ids for [${x.shape}]`);
+  const rowShape = x.shape.slice(1);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const out = Tensor.fromBuffer(x.backend, x.backend.scatterAdd(x.buf, rowSize, seg, segments), [segments, ...rowShape]);
+  return record(out, [x], (g) => [gather(g, seg, [seg.length])]);
+}
+
+/** A batch as the engine reads it: features mapped to weight rows, their values, and the document of each. */
+interface Bag {
+  rowOf: Int32Array;
+  values: Float32Array;
+  docOf: Int32Array;
+  docs: number;
+}
+
+function toBag(rows: SparseRows, rowOfId: (id: number) => number): Bag {
+  const n = rows.ptr.length - 1;
+  const rowOf: number[] = [];
+  const values: number[] = [];
+  const docOf: number[] = [];
+  for (let d = 0; d < n; d++) {
+    for (let i = rows.ptr[d]; i < rows.ptr[d + 1]; i++) {
+      const r = rowOfId(rows.ids[i]);
+      if (r < 0) continue;
+      rowOf.push(r);
+      values.push(rows.values[i]);
+      docOf.push(d);
+    }
+  }
+  return { rowOf: Int32Array.from(rowOf), values: Float32Array.from(values), docOf: Int32Array.from(docOf), docs: n };
+}
+
+/** logits [docs, classes] of a bag. */
+function forward(w: Tensor, b: Tensor, bag: Bag, values: Tensor): Tensor {
+  const picked = gather(w, bag.rowOf, [bag.rowOf.length]);
+  return add(segmentSum(mul(picked, values), bag.docOf, bag.docs), b);
+}
+
+/** The bag's values repeated across the classes, [nnz, k]: a same-shape product is the engine's fast path. */
+function valuesTensor(be: Backend, bag: Bag, k: number): Tensor {
+  const v = new Float32Array(bag.values.length * k);
+  for (let i = 0; i < bag.values.length; i++) v.fill(bag.values[i], i * k, (i + 1) * k);
+  return Tensor.fromData(be, v, [bag.values.length, k]);
+}
+
+/** Trains on labelled texts; `labels[i]` is the class of `texts[i]`. Needs at least two classes. */
+export function trainLinear(texts: readonly string[], labels: readonly string[], o: TrainOptions = {}): LinearModel {
+  if (texts.length !== labels.length) throw new Error(`trainLinear: ${texts.length} texts for ${labels.length} labels`);
+  const classes = [...new Set(labels)].sort();
+  if (classes.length < 2) throw new Error('The suggester needs labels of at least two classes.');
+  const features = resolveOptions(o.features);
+  const terms = countTerms(texts, features);
+  const { df, docs } = o.df ?? documentFrequencies(terms, features.buckets);
+  const idf = inverseDocumentFrequencies(df, docs);
+  const rows = tfidf(terms, idf, features.buckets);
+  const vocab = Int32Array.from(new Set(rows.ids)).sort();
+  const rowOfId = new Map<number, number>();
+  vocab.forEach((id, r) => rowOfId.set(id, r));
+  const bag = toBag(rows, (id) => rowOfId.get(id) ?? -1);
+  const classOf = new Map(classes.map((c, i) => [c, i]));
+  const y = Int32Array.from(labels, (l) => classOf.get(l)!);
+  const n = texts.length;
+  const k = classes.length;
+  const lambda = 1 / (2 * (o.c ?? 10) * n);
+
+  const be = o.backend ?? new CpuBackend();
+  const w = Tensor.zeros(be, [vocab.length, k], true);
+  const b = Tensor.zeros(be, [k], true);
+  const opt = new AdamW([w, b], { lr: o.lr ?? 0.2, weightDecay: 0 });
+  const steps = o.steps ?? 60;
+  const values = valuesTensor(be, bag, k);
+  try {
+    for (let step = 0; step < steps; step++) {
+      tidy(() => {
+        const loss = add(crossEntropy(forward(w, b, bag, values), y), scale(sum(square(w)), lambda));
+        backward(loss);
+        opt.update();
+        zeroGrad([w, b]);
+      });
+    }
+    const weights = Float32Array.from(w.dataSync());
+    const bias = Float32Array.from(b.dataSync());
+    return { kind: 'tfidf-linear', classes, features, idf, vocab, weights, bias, trainedOn: n };
+  } finally {
+    values.dispose();
+    opt.dispose();
+    w.dispose();
+    b.dispose();
+  }
+}
+
+/** Row of each feature id in a model's weights (-1: none), as a dense table over all ids. */
+function rowTable(model: LinearModel): Int32Array {
+  const table = new Int32Array(model.idf.length).fill(-1);
+  model.vocab.forEach((id, r) => (table[id] = r));
+  return table;
+}
+
+/**
+ * Class probabilities of texts, [texts.length × classes] row-major, scored in chunks on the engine (no graph).
+ * An empty or null text gets the prior the bias alone gives.
+ */
+export function predictProba(model: LinearModel, texts: readonly (string | null | undefined)[], o: { chunk?: number; backend?: Backend } = {}): Float32Array {
+  const k = model.classes.length;
+  const out = new Float32Array(texts.length * k);
+  const table = rowTable(model);
+  const be = o.backend ?? new CpuBackend();
+  const chunk = o.chunk ?? 2048;
+  const w = Tensor.fromData(be, model.weights, [model.vocab.length, k]);
+  const b = Tensor.fromData(be, model.bias, [k]);
+  try {
+    for (let start = 0; start < texts.length; start += chunk) {
+      const part = texts.slice(start, start + chunk);
+      const rows = tfidf(countTerms(part, model.features), model.idf, model.features.buckets);
+      const bag = toBag(rows, (id) => table[id]);
+      const logits = noGrad(() => tidy(() => forward(w, b, bag, valuesTensor(be, bag, k)).keep()));
+      softmaxInto(logits.dataSync(), k, out, start * k);
+      logits.dispose();
+    }
+  } finally {
+    w.dispose();
+    b.dispose();
+  }
+  return out;
+}
+
+function softmaxInto(logits: ArrayLike<number>, k: number, out: Float32Array, at: number): void {
+  for (let r = 0; r * k < logits.length; r++) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[r * k + j]);
+    let z = 0;
+    for (let j = 0; j < k; j++) z += Math.exp(logits[r * k + j] - max);
+    for (let j = 0; j < k; j++) out[at + r * k + j] = Math.exp(logits[r * k + j] - max) / z;
+  }
+}
+
+/** Index of the most probable class of each row of a [n × k] probability table. */
+export function argmaxRows(probs: Float32Array, k: number): Int32Array {
+  const out = new Int32Array(probs.length / k);
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probs[r * k + j] > probs[r * k + best]) best = j;
+    out[r] = best;
+  }
+  return out;
+}
+
+export type { TermCounts };
