@@ -157,3 +157,18 @@ export function tfidf(terms: TermCounts, idf: Float32Array, buckets = DEFAULT_BU
   }
   return { ptr: terms.ptr, ids: terms.ids, values };
 }
+
+/** The rows `rows` of term counts, in that order. */
+export function selectTerms(t: TermCounts, rows: readonly number[]): TermCounts {
+  const ptr = new Int32Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) ptr[i + 1] = ptr[i] + (t.ptr[rows[i] + 1] - t.ptr[rows[i]]);
+  const ids = new Int32Array(ptr[rows.length]);
+  const counts = new Float32Array(ptr[rows.length]);
+  for (let i = 0; i < rows.length; i++) {
+    const a = t.ptr[rows[i]];
+    const b = t.ptr[rows[i] + 1];
+    ids.set(t.ids.subarray(a, b), ptr[i]);
+    counts.set(t.counts.subarray(a, b), ptr[i]);
+  }
+  return { ptr, ids, counts };
+}

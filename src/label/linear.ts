@@ -96,11 +96,16 @@ function valuesTensor(be: Backend, bag: Bag, k: number): Tensor {
 
 /** Trains on labelled texts; `labels[i]` is the class of `texts[i]`. Needs at least two classes. */
 export function trainLinear(texts: readonly string[], labels: readonly string[], o: TrainOptions = {}): LinearModel {
-  if (texts.length !== labels.length) throw new Error(`trainLinear: ${texts.length} texts for ${labels.length} labels`);
+  return trainOnTerms(countTerms(texts, resolveOptions(o.features)), labels, o);
+}
+
+/** As trainLinear, from term counts already made with `o.features` (e.g. rows of a cached corpus). */
+export function trainOnTerms(terms: TermCounts, labels: readonly string[], o: TrainOptions = {}): LinearModel {
+  const n = terms.ptr.length - 1;
+  if (n !== labels.length) throw new Error(`trainLinear: ${n} texts for ${labels.length} labels`);
   const classes = [...new Set(labels)].sort();
   if (classes.length < 2) throw new Error('The suggester needs labels of at least two classes.');
   const features = resolveOptions(o.features);
-  const terms = countTerms(texts, features);
   const { df, docs } = o.df ?? documentFrequencies(terms, features.buckets);
   const idf = inverseDocumentFrequencies(df, docs);
   const rows = tfidf(terms, idf, features.buckets);
@@ -110,7 +115,6 @@ export function trainLinear(texts: readonly string[], labels: readonly string[],
   const bag = toBag(rows, (id) => rowOfId.get(id) ?? -1);
   const classOf = new Map(classes.map((c, i) => [c, i]));
   const y = Int32Array.from(labels, (l) => classOf.get(l)!);
-  const n = texts.length;
   const k = classes.length;
   const lambda = 1 / (2 * (o.c ?? 10) * n);
 
@@ -152,17 +156,31 @@ function rowTable(model: LinearModel): Int32Array {
  * An empty or null text gets the prior the bias alone gives.
  */
 export function predictProba(model: LinearModel, texts: readonly (string | null | undefined)[], o: { chunk?: number; backend?: Backend } = {}): Float32Array {
+  return scoreChunks(model, texts.length, (start, end) => countTerms(texts.slice(start, end), model.features), o);
+}
+
+/** Class probabilities of documents given as term counts (made with the model's feature options). */
+export function predictProbaTerms(model: LinearModel, terms: TermCounts, o: { chunk?: number; backend?: Backend } = {}): Float32Array {
+  return scoreChunks(model, terms.ptr.length - 1, (start, end) => sliceTerms(terms, start, end), o);
+}
+
+function sliceTerms(t: TermCounts, start: number, end: number): TermCounts {
+  const a = t.ptr[start];
+  const b = t.ptr[end];
+  return { ptr: t.ptr.slice(start, end + 1).map((p) => p - a), ids: t.ids.subarray(a, b), counts: t.counts.subarray(a, b) };
+}
+
+function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end: number) => TermCounts, o: { chunk?: number; backend?: Backend }): Float32Array {
   const k = model.classes.length;
-  const out = new Float32Array(texts.length * k);
+  const out = new Float32Array(n * k);
   const table = rowTable(model);
   const be = o.backend ?? new CpuBackend();
   const chunk = o.chunk ?? 2048;
   const w = Tensor.fromData(be, model.weights, [model.vocab.length, k]);
   const b = Tensor.fromData(be, model.bias, [k]);
   try {
-    for (let start = 0; start < texts.length; start += chunk) {
-      const part = texts.slice(start, start + chunk);
-      const rows = tfidf(countTerms(part, model.features), model.idf, model.features.buckets);
+    for (let start = 0; start < n; start += chunk) {
+      const rows = tfidf(termsOf(start, Math.min(n, start + chunk)), model.idf, model.features.buckets);
       const bag = toBag(rows, (id) => table[id]);
       const logits = noGrad(() => tidy(() => forward(w, b, bag, valuesTensor(be, bag, k)).keep()));
       softmaxInto(logits.dataSync(), k, out, start * k);
