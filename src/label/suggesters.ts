@@ -40,7 +40,7 @@ const corpusOf = (source: string, textColumn: string) => JSON.stringify([source,
 
 /** The suggest worker as the suggesters use it (tests pass an in-process one). */
 export interface SuggestEndpoint {
-  remote: Pick<Remote<SuggestApi>, 'setTexts' | 'train' | 'score' | 'forget'>;
+  remote: { [K in 'setTexts' | 'train' | 'score' | 'forget']: (...args: Parameters<SuggestApi[K]>) => Promise<ReturnType<SuggestApi[K]>> };
   /** Rejects when the worker dies. */
   dead: Promise<never>;
 }
@@ -54,7 +54,8 @@ function suggestWorker(onDead: () => void): SuggestEndpoint {
     }),
   );
   dead.catch(() => undefined);
-  return { remote: wrap<SuggestApi>(w), dead };
+  const remote: Remote<SuggestApi> = wrap<SuggestApi>(w);
+  return { remote: remote as unknown as SuggestEndpoint['remote'], dead };
 }
 
 export class Suggesters {

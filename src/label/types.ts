@@ -129,6 +129,10 @@ export interface LabelApi {
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
   /** Retrain after every `retrainEvery` new labels (default 10); also names the text column to train on. */
   setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void;
+  /** The label of one row without building the table (O(1); `getSource` rebuilds label columns after each edit). */
+  labelOf(source: string, column: string, row: number): string | null;
+  /** Rows per label of a label column (O(rows), no table build). */
+  labelCounts(source: string, column: string): Record<string, number>;
   /** Bulk label edits, one mechanism for UI and API; resolves with what they replaced (for one-step undo). */
   setLabels(source: string, column: string, labels: LabelEditsInput): Promise<LabelChange>;
 }
