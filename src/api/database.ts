@@ -2,8 +2,9 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/store';
+import { deleteSource, loadSources, saveSourceInfo } from '../data/store';
 import { SourceLabels, type LabelEdits } from '../data/labels';
+import { LabelSync, type RemoteChange } from '../data/label-sync';
 import { Suggesters } from '../label/suggesters';
 import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
@@ -52,6 +53,8 @@ export class Database extends EventTarget implements LabelApi {
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
   private readonly textCache = new Map<string, readonly (string | null)[]>();
+  /** Label log in OPFS + other tabs' edits (null: not persisted). */
+  private labelSync: LabelSync | null = null;
   private readonly suggesters = new Suggesters({
     texts: (source, column) => this.columnTexts(source, column),
     labels: (source, column) => this.source(source).labels.all(column),
@@ -67,18 +70,13 @@ export class Database extends EventTarget implements LabelApi {
   static async open(options: DatabaseOptions = {}): Promise<Database> {
     const db = new Database(options);
     if (db.persist) {
+      if (LabelSync.available()) db.labelSync = new LabelSync((name, change) => db.applyRemote(name, change));
       try {
         for (const [name, { ipc, info }] of await loadSources<SourceInfo>()) {
           const table = tableFromIPC(ipc);
           const labels = new SourceLabels(table);
-          const edits = await loadLabelEdits<LabelEdits>(name);
-          for (const [column, rows] of Object.entries(edits ?? {})) {
-            try {
-              labels.set(column, rows);
-            } catch (e) {
-              console.warn(`jammi: labels of "${name}" column "${column}" could not be restored`, e);
-            }
-          }
+          const edits = (await db.labelSync?.load(name).catch((e) => console.warn(`jammi: could not read the labels of "${name}"`, e))) ?? {};
+          restoreEdits(name, labels, edits);
           db.sources.set(name, { table, info: withColumns(info, labels), labels });
         }
       } catch (e) {
@@ -129,6 +127,8 @@ export class Database extends EventTarget implements LabelApi {
       bytes: blob.size,
     };
     const table = tableFromIPC(ipc);
+    // Labels a crash left behind for an earlier source of this name are not this source's.
+    await this.labelSync?.remove(name).catch(() => undefined);
     this.sources.set(name, { table, info: source, labels: new SourceLabels(table) });
     if (this.persist) await saveSourceInfo(name, source).catch((e) => console.warn('jammi: could not save source', e));
     this.changed();
@@ -163,10 +163,38 @@ export class Database extends EventTarget implements LabelApi {
     }
     this.textCache.delete(JSON.stringify([source, column]));
     s.info = withColumns(s.info, s.labels);
-    if (this.persist) await saveLabelEdits(source, s.labels.edits()).catch((e) => console.warn('jammi: could not save labels', e));
     this.suggesters.labelsChanged(source, column, Object.keys(change.next).length);
     this.changed();
+    // NOTE: the page shows the edit at once; the promise resolves when it is flushed to the log.
+    await this.labelSync?.append(source, { column, edits: change.next }).catch((e) => console.warn('jammi: could not save labels', e));
     return { source, column, ...change };
+  }
+
+  /** Labels another tab saved (read from the log, in its order). */
+  private applyRemote(name: string, change: RemoteChange): void {
+    const s = this.sources.get(name);
+    if (!s) return;
+    const touched = new Map<string, number>();
+    if ('full' in change) {
+      s.labels = new SourceLabels(s.table);
+      restoreEdits(name, s.labels, change.full);
+      for (const [column, rows] of Object.entries(change.full)) touched.set(column, Object.keys(rows).length);
+    } else {
+      for (const { column, edits } of change.entries) {
+        try {
+          s.labels.set(column, edits);
+          touched.set(column, (touched.get(column) ?? 0) + Object.keys(edits).length);
+        } catch (e) {
+          console.warn(`jammi: labels from another tab for "${name}" column "${column}" were not applied`, e);
+        }
+      }
+    }
+    for (const [column, n] of touched) {
+      this.textCache.delete(JSON.stringify([name, column]));
+      this.suggesters.labelsChanged(name, column, n);
+    }
+    s.info = withColumns(s.info, s.labels);
+    this.changed();
   }
 
   /** The label of one row (null: none), without building the table. */
@@ -257,7 +285,10 @@ export class Database extends EventTarget implements LabelApi {
     this.sources.delete(name);
     this.suggesters.forgetSource(name);
     for (const k of [...this.textCache.keys()]) if ((JSON.parse(k) as string[])[0] === name) this.textCache.delete(k);
-    if (this.persist) await deleteSource(name);
+    if (this.persist) {
+      await this.labelSync?.remove(name).catch((e) => console.warn('jammi: could not remove labels', e));
+      await deleteSource(name);
+    }
     this.changed();
   }
 
@@ -360,6 +391,16 @@ export class Database extends EventTarget implements LabelApi {
 
   private changed(): void {
     this.dispatchEvent(new Event('change'));
+  }
+}
+
+function restoreEdits(name: string, labels: SourceLabels, edits: LabelEdits): void {
+  for (const [column, rows] of Object.entries(edits)) {
+    try {
+      labels.set(column, rows);
+    } catch (e) {
+      console.warn(`jammi: labels of "${name}" column "${column}" could not be restored`, e);
+    }
   }
 }
 
