@@ -12,7 +12,7 @@ const VIEW_NAMES: Record<LabelView, string> = { focused: 'One at a time', table:
 /** Step 2: the label column and classes, then one of three ways to label — focused, table, bulk — and the suggester. */
 export function LabelStep({ active }: { active: boolean }) {
   const w = useWorkbench();
-  const status = useSuggesterStatus(w.db, w.source, w.labelColumn);
+  const status = useSuggesterStatus(w.db, w.source, w.labelColumn, !!w.table);
   // Clicking (or dropping a row on) a class, and Undo, act in the view on screen.
   const pick = useRef<(label: string, row?: number) => void>(() => undefined);
   const undo = useRef<() => void>(() => void w.session.undo());

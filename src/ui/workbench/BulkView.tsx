@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type MutableRefObject } from 'react';
 import type { Suggestion } from '../../label/types';
 import { useWorkbench } from './context';
 import { labelApi } from './label-api';
-import { regexError, textTest } from './useSuggester';
+import { call, regexError, textTest } from './useSuggester';
 
 interface Criteria {
   pattern: string;
@@ -41,7 +41,7 @@ export function BulkView({ active, undoRef, modelVersion }: { active: boolean; u
       const api = labelApi(w.db);
       const filter = c.pattern ? { pattern: c.pattern, regex: c.regex } : undefined;
       const all = api
-        ? api.suggest({ source, textColumn, labelColumn, strategy: 'file', filter, includeLabelled: c.includeLabelled })
+        ? call(() => api.suggest({ source, textColumn, labelColumn, strategy: 'file', filter, includeLabelled: c.includeLabelled }))
         : Promise.resolve(localMatches(table, textColumn, labelColumn, c));
       all.then(
         (rows) => {

@@ -40,6 +40,9 @@ export function FocusedView({
   // Rows this view has moved past (labelled or skipped) and rows brought back by undo, newest first.
   const [passed, setPassed] = useState<Set<number>>(new Set());
   const [returned, setReturned] = useState<number[]>([]);
+  // The last thing a key did, numbered, so the person (and a test) can see that each key landed.
+  const [last, setLast] = useState<{ seq: number; kind: 'label' | 'skip' | 'undo'; row: number; label?: string } | null>(null);
+  const note = (kind: 'label' | 'skip' | 'undo', row: number, label?: string) => setLast((l) => ({ seq: (l?.seq ?? 0) + 1, kind, row, label }));
   const view = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
   // Skipped rows stay in the database's queue (they have no label): ask for that many more.
@@ -51,7 +54,9 @@ export function FocusedView({
   }, [source, labelColumn, strategy, filter]);
   useEffect(() => {
     if (active) view.current?.focus();
-  }, [active, labelColumn]);
+  }, [active, labelColumn, source, !table]);
+  // A new model re-ranks everything: rows brought back by undo take their place in its order.
+  useEffect(() => setReturned([]), [queue.version]);
 
   const labels = table && labelColumn ? table.getChild(labelColumn) : null;
   const isLabelled = (row: number) => labels?.get(row) != null;
@@ -71,6 +76,7 @@ export function FocusedView({
   const label = (row: number, value: string) => {
     session.apply({ [row]: value });
     moveOn(row);
+    note('label', row, value);
   };
   pickRef.current = (value, row) => {
     const r = row ?? current?.row;
@@ -83,6 +89,7 @@ export function FocusedView({
     setPassed((p) => new Set([...p].filter((r) => !rows.includes(r))));
     if (step.kind === 'bulk') queue.refresh();
     else setReturned((r) => [...rows, ...r.filter((x) => !rows.includes(x))]);
+    note('undo', rows[0]);
   };
   undoRef.current = undo;
 
@@ -113,8 +120,22 @@ export function FocusedView({
       consume();
       session.skip(current.row);
       moveOn(current.row);
+      note('skip', current.row);
     }
   };
+
+  // Focus on nothing (a click on the page, a button that became disabled): the keys still reach the view.
+  const keyRef = useRef(onKeyDown);
+  keyRef.current = onKeyDown;
+  useEffect(() => {
+    if (!active) return;
+    const onDocumentKey = (e: globalThis.KeyboardEvent) => {
+      if (e.target !== document.body || e.defaultPrevented) return;
+      keyRef.current(e as unknown as KeyboardEvent);
+    };
+    document.addEventListener('keydown', onDocumentKey);
+    return () => document.removeEventListener('keydown', onDocumentKey);
+  }, [active]);
 
   if (!table || !source) return null;
   if (!labelColumn) return <p className="empty">Pick or create a label column above to start labelling.</p>;
@@ -205,7 +226,8 @@ export function FocusedView({
           {queue.loading ? 'Loading the queue…' : w.unlabelled === 0 ? 'Every row has a label.' : filter ? 'No unlabelled row matches the filter.' : 'Nothing in the queue.'}
         </p>
       )}
-      <UpNext items={upcoming.slice(1, 6)} textOf={(r) => String(table.getChild(textColumn)?.get(r) ?? '')} />
+      <LastAction last={last} />
+      <UpNext items={upcoming.slice(1, 20)} textOf={(r) => String(table.getChild(textColumn)?.get(r) ?? '')} />
       {queue.error && <p role="alert">The queue could not be read: {queue.error}</p>}
       {help && <KeyHelp onClose={() => (setHelp(false), view.current?.focus())} />}
     </div>
@@ -235,24 +257,45 @@ function Suggested({ s, classes }: { s: Suggestion; classes: string[] }) {
   );
 }
 
+function LastAction({ last }: { last: { seq: number; kind: string; row: number; label?: string } | null }) {
+  const text = !last
+    ? 'Press a class key to label the row.'
+    : last.kind === 'label'
+      ? `Row ${last.row + 1} labelled “${last.label}”. Backspace undoes.`
+      : last.kind === 'skip'
+        ? `Row ${last.row + 1} skipped.`
+        : `Undone: row ${last.row + 1} is back.`;
+  return (
+    <p className="last-action hint" aria-live="polite" data-testid="last-action" data-seq={last?.seq ?? 0} data-kind={last?.kind ?? ''} data-row={last?.row ?? ''} data-label={last?.label ?? ''}>
+      {text}
+    </p>
+  );
+}
+
+/** The next rows in the queue: five on show, the rest of the page folded. */
 function UpNext({ items, textOf }: { items: Suggestion[]; textOf: (row: number) => string }) {
   if (items.length === 0) return null;
+  const item = (s: Suggestion) => (
+    <li key={s.row} data-row={s.row}>
+      <span className="row-number">{s.row + 1}</span> {textOf(s.row).slice(0, 140)}
+      {s.label && (
+        <span className="confidence">
+          {' '}
+          {s.label} {(100 * s.confidence).toFixed(0)}%
+        </span>
+      )}
+    </li>
+  );
   return (
     <section className="up-next" aria-label="Up next">
       <h3>Up next</h3>
-      <ol>
-        {items.map((s) => (
-          <li key={s.row} data-row={s.row}>
-            <span className="row-number">{s.row + 1}</span> {textOf(s.row).slice(0, 140)}
-            {s.label && (
-              <span className="confidence">
-                {' '}
-                {s.label} {(100 * s.confidence).toFixed(0)}%
-              </span>
-            )}
-          </li>
-        ))}
-      </ol>
+      <ol>{items.slice(0, 5).map(item)}</ol>
+      {items.length > 5 && (
+        <details>
+          <summary>{items.length - 5} more</summary>
+          <ol start={6}>{items.slice(5).map(item)}</ol>
+        </details>
+      )}
     </section>
   );
 }

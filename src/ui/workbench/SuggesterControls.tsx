@@ -3,6 +3,7 @@ import { DEFAULT_RETRAIN_EVERY, QUEUE_STRATEGIES, type QueueStrategy, type Sugge
 import { useWorkbench } from './context';
 import { labelApi } from './label-api';
 import { LearningCurve } from './LearningCurve';
+import { call } from './useSuggester';
 
 export const STRATEGY_NAMES: Record<QueueStrategy, string> = {
   'least-confidence': 'Least confident first',
@@ -65,7 +66,7 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
         type="button"
         onClick={() => {
           setError(null);
-          api.retrainSuggester(key).catch((e: Error) => setError(e.message));
+          call(() => api.retrainSuggester(key)).catch((e: Error) => setError(e.message));
         }}
         disabled={status?.training}
       >
@@ -86,7 +87,11 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
             onChange={(e) => {
               const n = Math.max(1, Math.floor(Number(e.target.value) || 1));
               setEvery(n);
-              api.setSuggesterOptions({ ...key, retrainEvery: n });
+              try {
+                api.setSuggesterOptions({ ...key, retrainEvery: n });
+              } catch (err) {
+                setError((err as Error).message);
+              }
             }}
           />{' '}
           labels

@@ -5,14 +5,15 @@ import type { QueueStrategy, SuggesterStatus, Suggestion, TextFilter } from '../
 import { labelApi } from './label-api';
 
 /** The newest suggester status for one source's label column, kept current through `onSuggesterUpdate`. */
-export function useSuggesterStatus(db: Database, source: string | null, labelColumn: string): SuggesterStatus | null {
+export function useSuggesterStatus(db: Database, source: string | null, labelColumn: string, loaded: boolean): SuggesterStatus | null {
   const [status, setStatus] = useState<SuggesterStatus | null>(null);
   useEffect(() => {
     const api = labelApi(db);
     setStatus(null);
-    if (!api || !source || !labelColumn) return;
+    if (!api || !source || !labelColumn || !loaded) return;
     let live = true;
-    void Promise.resolve(api.suggesterStatus({ source, labelColumn })).then(
+    // NOTE: suggesterStatus throws (synchronously) for a source that is not loaded (yet): no status then.
+    void new Promise<SuggesterStatus>((resolve) => resolve(api.suggesterStatus({ source, labelColumn }))).then(
       (s) => live && setStatus(s),
       () => undefined,
     );
@@ -23,7 +24,7 @@ export function useSuggesterStatus(db: Database, source: string | null, labelCol
       live = false;
       off();
     };
-  }, [db, source, labelColumn]);
+  }, [db, source, labelColumn, loaded]);
   return status;
 }
 
@@ -64,13 +65,13 @@ export function useQueue(db: Database, table: Table | null, req: QueueRequest) {
   const filterKey = filter ? `${filter.regex ? 'r' : 'k'}:${filter.pattern}` : '';
 
   useEffect(() => {
-    if (!source || !labelColumn || !textColumn) return;
+    if (!source || !labelColumn || !textColumn || !table) return;
     const id = ++request.current;
     const api = labelApi(db);
     setState((s) => ({ ...s, loading: true }));
     const limit = PAGE + extraRef.current;
     const fetchItems = api
-      ? api.suggest({ source, textColumn, labelColumn, strategy, filter: filter ?? undefined, limit })
+      ? call(() => api.suggest({ source, textColumn, labelColumn, strategy, filter: filter ?? undefined, limit }))
       : Promise.resolve(fileOrder(tableRef.current, textColumn, labelColumn, filter, limit));
     fetchItems.then(
       (items) => {
@@ -80,8 +81,8 @@ export function useQueue(db: Database, table: Table | null, req: QueueRequest) {
       },
       (e: Error) => id === request.current && setState((s) => ({ ...s, loading: false, error: e.message })),
     );
-    // `filterKey` stands for `filter`; `tick` is a refresh.
-  }, [db, source, textColumn, labelColumn, strategy, filterKey, modelVersion, tick]);
+    // `filterKey` stands for `filter`; `tick` is a refresh; the first table (the source has loaded) starts it.
+  }, [db, source, textColumn, labelColumn, strategy, filterKey, modelVersion, tick, !table]);
 
   useEffect(() => cache.current.clear(), [source, labelColumn]);
 
@@ -131,3 +132,6 @@ export function regexError(pattern: string): string | null {
     return (e as Error).message;
   }
 }
+
+/** A call that may throw synchronously or reject, as one promise. */
+export const call = <T>(f: () => Promise<T>): Promise<T> => new Promise<T>((resolve) => resolve(f()));
