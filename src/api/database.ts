@@ -174,21 +174,32 @@ export class Database extends EventTarget implements LabelApi {
   private applyRemote(name: string, change: RemoteChange): void {
     const s = this.sources.get(name);
     if (!s) return;
+    // Only rows whose label really changed count (this tab's own edits come back from the log too).
     const touched = new Map<string, number>();
     if ('full' in change) {
+      const before = s.labels;
       s.labels = new SourceLabels(s.table);
       restoreEdits(name, s.labels, change.full);
-      for (const [column, rows] of Object.entries(change.full)) touched.set(column, Object.keys(rows).length);
+      for (const column of new Set([...Object.keys(change.full), ...Object.keys(before.edits())])) {
+        if (!s.labels.has(column)) continue;
+        const now = s.labels.all(column);
+        const was = before.has(column) ? before.all(column) : [];
+        let n = 0;
+        for (let r = 0; r < now.length; r++) if (now[r] !== (was[r] ?? null)) n++;
+        if (n > 0) touched.set(column, n);
+      }
     } else {
       for (const { column, edits } of change.entries) {
         try {
-          s.labels.set(column, edits);
-          touched.set(column, (touched.get(column) ?? 0) + Object.keys(edits).length);
+          const { previous, next } = s.labels.set(column, edits);
+          const n = Object.keys(next).filter((r) => previous[Number(r)] !== next[Number(r)]).length;
+          if (n > 0) touched.set(column, (touched.get(column) ?? 0) + n);
         } catch (e) {
           console.warn(`jammi: labels from another tab for "${name}" column "${column}" were not applied`, e);
         }
       }
     }
+    if (touched.size === 0) return;
     for (const [column, n] of touched) {
       this.textCache.delete(JSON.stringify([name, column]));
       this.suggesters.labelsChanged(name, column, n);

@@ -91,6 +91,8 @@ describe('background suggesters', () => {
     expect(s.status(key).training).toBe(true);
     const during = s.suggest({ ...key, limit: 50 }); // no waiting: the old model answers
     expect(during.map((x) => x.row)).toEqual(before.map((x) => x.row));
+    await new Promise((r) => setTimeout(r, 0)); // the retrain is under way now
+    expect(s.status(key)).toMatchObject({ training: true, version: 1 });
     const again = s.retrain(key, 'text');
     await retrain;
     await again;

@@ -163,7 +163,12 @@ export class Suggesters {
       while (s.run) await s.run;
       return this.status(s);
     }
-    s.run = this.trainLoop(s).finally(() => (s.run = null));
+    // NOTE: yield before training: listeners called from inside it (emit) must already see `s.run`.
+    s.training = true;
+    s.run = (async () => {
+      await null;
+      await this.trainLoop(s);
+    })().finally(() => (s.run = null));
     await s.run;
     return this.status(s);
   }
@@ -181,6 +186,7 @@ export class Suggesters {
     const reason = notReadyReason(labels);
     if (reason) {
       s.error = reason;
+      s.training = false;
       this.emit(s);
       return;
     }
@@ -200,7 +206,11 @@ export class Suggesters {
       s.labelsUsed = r.labelsUsed;
       s.probs = r.probs;
       s.probsColumn = textColumn;
-      if (r.curvePoint) s.curve.push(r.curvePoint);
+      if (r.curvePoint) {
+        // A retrain on the same labels (on demand) replaces its point rather than adding one.
+        if (s.curve.at(-1)?.labels === r.curvePoint.labels) s.curve.pop();
+        s.curve.push(r.curvePoint);
+      }
       s.error = undefined;
     } catch (e) {
       s.error = `The suggester could not train: ${(e as Error).message ?? String(e)}`;
