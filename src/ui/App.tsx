@@ -1,13 +1,22 @@
-import type { ReactNode } from 'react';
+import type { ReactElement } from 'react';
 import type { Database } from '../api/database';
 import { ClassifyStep } from './steps/ClassifyStep';
 import { DataStep } from './steps/DataStep';
 import { ExportStep } from './steps/ExportStep';
 import { LabelStep } from './steps/LabelStep';
 import { TrainStep } from './steps/TrainStep';
-import { useWorkbench, WorkbenchProvider } from './workbench/context';
+import { StepBody, useWorkbench, WorkbenchProvider } from './workbench/context';
 import { STEPS, type StepId } from './workbench/location';
 import { panelId, StepTabs, tabId } from './workbench/StepTabs';
+
+// Created once: a step redraws from its own state and the (frozen while hidden) workbench context, not from the shell.
+const BODIES: Record<StepId, ReactElement> = {
+  data: <DataStep />,
+  label: <LabelStep />,
+  train: <TrainStep />,
+  classify: <ClassifyStep />,
+  export: <ExportStep />,
+};
 
 export function App({ db }: { db: Database }) {
   return (
@@ -23,13 +32,6 @@ export function App({ db }: { db: Database }) {
  */
 function Workbench() {
   const w = useWorkbench();
-  const body: Record<StepId, ReactNode> = {
-    data: <DataStep />,
-    label: <LabelStep active={w.step === 'label'} />,
-    train: <TrainStep />,
-    classify: <ClassifyStep />,
-    export: <ExportStep />,
-  };
   return (
     <div className="app">
       <header>
@@ -59,7 +61,7 @@ function Workbench() {
       <main>
         {STEPS.map((s) => (
           <section key={s.id} role="tabpanel" id={panelId(s.id)} aria-labelledby={tabId(s.id)} hidden={w.step !== s.id} className="step">
-            {body[s.id]}
+            <StepBody active={w.step === s.id}>{BODIES[s.id]}</StepBody>
           </section>
         ))}
       </main>

@@ -96,7 +96,7 @@ export function LabelBar({ onPick, onUndo }: { onPick: (label: string, row?: num
 
 /** The Label step's table: select a row, press 1–9 (Shift for 10–18) to label it, 0 clears, ↑/↓ move, Ctrl+Z undoes. */
 export function LabelTable({ pickRef, undo }: { pickRef: MutableRefObject<(label: string, row?: number) => void>; undo: () => number | undefined }) {
-  const { table, source, labelColumn, classes, session } = useWorkbench();
+  const { table, source, labelColumn, classes, session, labelOf } = useWorkbench();
   const [selected, setSelected] = useState<number | null>(null);
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
@@ -105,12 +105,11 @@ export function LabelTable({ pickRef, undo }: { pickRef: MutableRefObject<(label
     if (r !== null && r !== undefined) session.apply({ [r]: label });
   };
   if (!table || !source) return null;
-  const values = labelColumn ? table.getChild(labelColumn) : null;
   const rows: RowLabeling | undefined = labelColumn
     ? {
         selected,
         select: setSelected,
-        labelOf: (row) => (values?.get(row) as string | null | undefined) ?? null,
+        labelOf,
         onKey(e, row) {
           if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
             const back = undo();

@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import { LabelBar, LabelTable } from '../Labeling';
 import { BulkView } from '../workbench/BulkView';
-import { useWorkbench } from '../workbench/context';
+import { useStepActive, useWorkbench } from '../workbench/context';
 import { FocusedView } from '../workbench/FocusedView';
 import { LABEL_VIEWS, type LabelView } from '../workbench/location';
 import { SuggesterControls } from '../workbench/SuggesterControls';
@@ -10,8 +10,9 @@ import { useSuggesterStatus } from '../workbench/useSuggester';
 const VIEW_NAMES: Record<LabelView, string> = { focused: 'One at a time', table: 'Table', bulk: 'Bulk' };
 
 /** Step 2: the label column and classes, then one of three ways to label — focused, table, bulk — and the suggester. */
-export function LabelStep({ active }: { active: boolean }) {
+export function LabelStep() {
   const w = useWorkbench();
+  const active = useStepActive();
   const status = useSuggesterStatus(w.db, w.source, w.labelColumn, !!w.table);
   // Clicking (or dropping a row on) a class, and Undo, act in the view on screen.
   const pick = useRef<(label: string, row?: number) => void>(() => undefined);

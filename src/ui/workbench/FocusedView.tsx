@@ -58,8 +58,7 @@ export function FocusedView({
   // A new model re-ranks everything: rows brought back by undo take their place in its order.
   useEffect(() => setReturned([]), [queue.version]);
 
-  const labels = table && labelColumn ? table.getChild(labelColumn) : null;
-  const isLabelled = (row: number) => labels?.get(row) != null;
+  const isLabelled = (row: number) => w.labelOf(row) !== null;
   const upcoming: Suggestion[] = [];
   for (const row of returned) upcoming.push(queue.suggestionFor(row) ?? emptySuggestion(row));
   for (const s of queue.items) if (!passed.has(s.row) && !returned.includes(s.row) && !isLabelled(s.row)) upcoming.push(s);

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database, SourceInfo } from '../../api/database';
 import { useSources } from '../hooks';
@@ -6,7 +6,7 @@ import { formatPlace, parsePlace, type LabelView, type Place, type StepId } from
 import { useLabelSession, type LabelSession } from './session';
 
 /** What every step shares: the database, the current source and its table, the label and text columns, the step. */
-export interface Workbench {
+export interface Workbench extends Labelling {
   db: Database;
   sources: SourceInfo[];
   source: string | null;
@@ -17,26 +17,58 @@ export interface Workbench {
   textColumn: string;
   /** Text columns of the current table (label candidates too). */
   textColumns: string[];
-  /** Classes of the label column, in a stable order (each keeps its key): seen or added. */
-  classes: string[];
-  counts: Map<string, number>;
-  /** Rows of the current table without a label in the label column. */
-  unlabelled: number;
-  session: LabelSession;
   go(step: StepId): void;
   setView(view: LabelView): void;
   setSource(source: string | null): void;
   setLabelColumn(column: string): void;
   setTextColumn(column: string): void;
+}
+
+/** What changes with every label: kept apart, so that a key press redraws only what shows labels. */
+export interface Labelling {
+  /** Classes of the label column, in a stable order (each keeps its key): seen or added. */
+  classes: string[];
+  counts: Map<string, number>;
+  /** Rows of the current source without a label in the label column. */
+  unlabelled: number;
+  /** The row's label now (the table itself is refreshed a little later, see below). */
+  labelOf(row: number): string | null;
+  session: LabelSession;
   addClass(name: string): void;
 }
 
-const WorkbenchContext = createContext<Workbench | null>(null);
+type Place_ = Omit<Workbench, keyof Labelling>;
+const PlaceContext = createContext<Place_ | null>(null);
+const LabellingContext = createContext<Labelling | null>(null);
+const ActiveContext = createContext(true);
 
+/** The shared state of the workbench (both halves). */
 export function useWorkbench(): Workbench {
-  const w = useContext(WorkbenchContext);
-  if (!w) throw new Error('useWorkbench outside <WorkbenchProvider>');
-  return w;
+  const place = useContext(PlaceContext);
+  const labelling = useContext(LabellingContext);
+  if (!place || !labelling) throw new Error('useWorkbench outside <WorkbenchProvider>');
+  return { ...place, ...labelling };
+}
+
+/** Whether the step this component is in is the one on screen. */
+export const useStepActive = () => useContext(ActiveContext);
+
+/**
+ * A step's body: while it is hidden it keeps the state it last showed (no redraw for every label made elsewhere);
+ * shown again, it catches up. Its own state (a training run, a classification) carries on either way.
+ */
+export function StepBody({ active, children }: { active: boolean; children: ReactNode }) {
+  const place = useContext(PlaceContext);
+  const labelling = useContext(LabellingContext);
+  const frozen = useRef({ place, labelling });
+  if (active) frozen.current = { place, labelling };
+  return (
+    <ActiveContext.Provider value={active}>
+      <PlaceContext.Provider value={frozen.current.place}>
+        <LabellingContext.Provider value={frozen.current.labelling}>{children}</LabellingContext.Provider>
+      </PlaceContext.Provider>
+    </ActiveContext.Provider>
+  );
 }
 
 const classesKey = (source: string, column: string) => `jammi:classes:${source}\u0000${column}`;
@@ -96,21 +128,35 @@ export function WorkbenchProvider({ db, children }: { db: Database; children: Re
     };
   }, [db, source, sources, update]);
 
+  // Labels change at typing speed: counts and `labelOf` follow each change at once (cheap), the table with its label
+  // column (rebuilt by the database on read, O(rows)) at most every TABLE_REFRESH_MS.
+  const [labelsTick, setLabelsTick] = useState(0);
+  useEffect(() => {
+    if (!source) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let live = true;
+    const onChange = () => {
+      setLabelsTick((t) => t + 1);
+      timer ??= setTimeout(() => {
+        timer = null;
+        db.getSource(source).then((t) => live && setTable(t), () => undefined);
+      }, TABLE_REFRESH_MS);
+    };
+    db.addEventListener('change', onChange);
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+      db.removeEventListener('change', onChange);
+    };
+  }, [db, source]);
+
   const textColumns = useMemo(() => (table ? table.schema.fields.filter((f) => String(f.type) === 'Utf8').map((f) => f.name) : []), [table]);
   // Default text column: "text", else the text column with the longest values in the first rows.
   const textColumn = place.textColumn && (!table || textColumns.includes(place.textColumn)) ? place.textColumn : guessTextColumn(table, textColumns);
   const labelColumn = place.labelColumn;
 
   useEffect(() => setExtra(readExtraClasses(source, labelColumn)), [source, labelColumn]);
-  const values = labelColumn && table ? table.getChild(labelColumn) : null;
-  const counts = useMemo(() => {
-    const m = new Map<string, number>();
-    if (values) for (let r = 0; r < values.length; r++) {
-      const v = values.get(r) as string | null;
-      if (v !== null && v !== undefined) m.set(v, (m.get(v) ?? 0) + 1);
-    }
-    return m;
-  }, [values]);
+  const counts = useMemo(() => labelCounts(db, source, labelColumn, table), [db, source, labelColumn, table, labelsTick]);
   const classes = useMemo(() => [...extra, ...[...counts.keys()].filter((k) => !extra.includes(k)).sort()], [counts, extra]);
   const unlabelled = table ? table.numRows - [...counts.values()].reduce((a, b) => a + b, 0) : 0;
   const session = useLabelSession(db, source, labelColumn);
@@ -125,25 +171,13 @@ export function WorkbenchProvider({ db, children }: { db: Database; children: Re
     setExtra(next);
   }, [classes, extra, source, labelColumn]);
 
-  const value: Workbench = {
-    db,
-    sources,
-    source,
-    table: source && table ? table : null,
-    step: place.step,
-    view: place.view,
-    labelColumn,
-    textColumn,
-    textColumns,
+  const labelOf = useMemo(() => labelReader(db, source, labelColumn, table), [db, source, labelColumn, table, labelsTick]);
+  const labelling: Labelling = {
     classes,
     counts,
     unlabelled,
+    labelOf,
     session,
-    go: (step) => update({ step }, true),
-    setView: (view) => update({ view }),
-    setSource: (s) => update({ source: s, labelColumn: '', textColumn: '' }),
-    setLabelColumn: (c) => update({ labelColumn: c.trim() }),
-    setTextColumn: (c) => update({ textColumn: c }),
     addClass(name) {
       const c = name.trim();
       if (!c || classes.includes(c) || !source || !labelColumn) return;
@@ -152,7 +186,73 @@ export function WorkbenchProvider({ db, children }: { db: Database; children: Re
       setExtra(next);
     },
   };
-  return <WorkbenchContext.Provider value={value}>{children}</WorkbenchContext.Provider>;
+  const placeValue: Place_ = useMemo(
+    () => ({
+      db,
+      sources,
+      source,
+      table: source && table ? table : null,
+      step: place.step,
+      view: place.view,
+      labelColumn,
+      textColumn,
+      textColumns,
+      go: (step: StepId) => update({ step }, true),
+      setView: (view: LabelView) => update({ view }),
+      setSource: (s: string | null) => update({ source: s, labelColumn: '', textColumn: '' }),
+      setLabelColumn: (c: string) => update({ labelColumn: c.trim() }),
+      setTextColumn: (c: string) => update({ textColumn: c }),
+    }),
+    [db, sources, source, table, place.step, place.view, labelColumn, textColumn, textColumns, update],
+  );
+  return (
+    <PlaceContext.Provider value={placeValue}>
+      <LabellingContext.Provider value={labelling}>{children}</LabellingContext.Provider>
+    </PlaceContext.Provider>
+  );
+}
+
+const TABLE_REFRESH_MS = 400;
+
+interface LabelReads {
+  labelCounts?(source: string, column: string): Record<string, number>;
+  labelOf?(source: string, column: string, row: number): string | null;
+}
+
+/** Rows per label: the database's own count where it has one (no table needed), else from the table. */
+function labelCounts(db: Database, source: string | null, column: string, table: Table | null): Map<string, number> {
+  const m = new Map<string, number>();
+  if (!source || !column || !table) return m;
+  const d = db as unknown as LabelReads;
+  if (typeof d.labelCounts === 'function') {
+    try {
+      for (const [k, v] of Object.entries(d.labelCounts(source, column))) m.set(k, v);
+      return m;
+    } catch {
+      return m; // the source went away
+    }
+  }
+  const values = table.getChild(column);
+  if (values) for (let r = 0; r < values.length; r++) {
+    const v = values.get(r) as string | null;
+    if (v !== null && v !== undefined) m.set(v, (m.get(v) ?? 0) + 1);
+  }
+  return m;
+}
+
+function labelReader(db: Database, source: string | null, column: string, table: Table | null): (row: number) => string | null {
+  const d = db as unknown as LabelReads;
+  if (source && column && typeof d.labelOf === 'function') {
+    return (row) => {
+      try {
+        return d.labelOf!(source, column, row);
+      } catch {
+        return null;
+      }
+    };
+  }
+  const values = column && table ? table.getChild(column) : null;
+  return (row) => (values?.get(row) as string | null | undefined) ?? null;
 }
 
 function guessTextColumn(table: Table | null, names: string[]): string {

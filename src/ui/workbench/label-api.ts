@@ -25,11 +25,17 @@ export function labelApi(db: Database): LabelApi | null {
   return typeof d.suggest === 'function' && typeof d.onSuggesterUpdate === 'function' ? (d as LabelApi) : null;
 }
 
-/** `setLabels` with what it replaced: the database's own answer, else read from the table just before. */
+/**
+ * `setLabels` with what it replaced: the database's own answer (it returns a LabelChange), else read from the table
+ * just before (an older database; reading the table costs O(rows), so only then).
+ */
 export async function setLabelsWithChange(db: Database, source: string, column: string, edits: LabelEditsInput): Promise<LabelChange> {
-  const before = (await db.getSource(source)).getChild(column);
+  const answers = typeof (db as unknown as { labelOf?: unknown }).labelOf === 'function';
   const previous: Record<number, string | null> = {};
-  for (const row of Object.keys(edits)) previous[Number(row)] = (before?.get(Number(row)) as string | null | undefined) ?? null;
+  if (!answers) {
+    const before = (await db.getSource(source)).getChild(column);
+    for (const row of Object.keys(edits)) previous[Number(row)] = (before?.get(Number(row)) as string | null | undefined) ?? null;
+  }
   const answer = (await db.setLabels(source, column, edits)) as unknown as LabelChange | undefined;
   return answer && typeof answer === 'object' && answer.previous ? answer : { source, column, previous, next: edits };
 }
