@@ -136,8 +136,11 @@ export function inverseDocumentFrequencies(df: Int32Array, docs: number): Float3
   return idf;
 }
 
-/** (1 + ln tf) · idf, then each block of each row scaled to unit L2 norm. */
-export function tfidf(terms: TermCounts, idf: Float32Array, buckets = DEFAULT_BUCKETS): SparseRows {
+/**
+ * (1 + ln tf) · idf, then each block of each row scaled to unit L2 norm. With `known` (a table over ids, < 0 =
+ * not in the model) unknown features get 0 and do not count in the norm — as a fitted vocabulary drops them.
+ */
+export function tfidf(terms: TermCounts, idf: Float32Array, buckets = DEFAULT_BUCKETS, known?: Int32Array): SparseRows {
   const values = new Float32Array(terms.ids.length);
   for (let d = 0; d + 1 < terms.ptr.length; d++) {
     const start = terms.ptr[d];
@@ -147,7 +150,7 @@ export function tfidf(terms: TermCounts, idf: Float32Array, buckets = DEFAULT_BU
     for (const [a, b] of [[start, split], [split, end]]) {
       let norm = 0;
       for (let i = a; i < b; i++) {
-        const v = (1 + Math.log(terms.counts[i])) * idf[terms.ids[i]];
+        const v = known && known[terms.ids[i]] < 0 ? 0 : (1 + Math.log(terms.counts[i])) * idf[terms.ids[i]];
         values[i] = v;
         norm += v * v;
       }

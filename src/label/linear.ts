@@ -180,7 +180,9 @@ function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end
   const b = Tensor.fromData(be, model.bias, [k]);
   try {
     for (let start = 0; start < n; start += chunk) {
-      const rows = tfidf(termsOf(start, Math.min(n, start + chunk)), model.idf, model.features.buckets);
+      // NOTE: features the model never saw are dropped before the norm (a fitted vocabulary's behaviour): kept,
+      // they would shrink the known ones of a text toward 0 when few labels cover little of the vocabulary.
+      const rows = tfidf(termsOf(start, Math.min(n, start + chunk)), model.idf, model.features.buckets, table);
       const bag = toBag(rows, (id) => table[id]);
       const logits = noGrad(() => tidy(() => forward(w, b, bag, valuesTensor(be, bag, k)).keep()));
       softmaxInto(logits.dataSync(), k, out, start * k);
