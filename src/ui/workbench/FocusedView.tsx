@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
+import { memo, useEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
 import type { QueueStrategy, SuggesterStatus, Suggestion, TextFilter } from '../../label/types';
 import { classKey } from '../Labeling';
 import { useWorkbench } from './context';
@@ -271,8 +271,10 @@ function LastAction({ last }: { last: { seq: number; kind: string; row: number; 
   );
 }
 
-/** The next rows in the queue: five on show, the rest of the page folded. */
-function UpNext({ items, textOf }: { items: Suggestion[]; textOf: (row: number) => string }) {
+/** The next rows in the queue: five on show, the rest of the page folded. Redrawn only when they change. */
+const UpNext = memo(UpNextList, (a, b) => a.items.length === b.items.length && a.items.every((s, i) => s === b.items[i]));
+
+function UpNextList({ items, textOf }: { items: Suggestion[]; textOf: (row: number) => string }) {
   if (items.length === 0) return null;
   const item = (s: Suggestion) => (
     <li key={s.row} data-row={s.row}>

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { LearningCurvePoint } from '../../label/types';
 
 const W = 360;
@@ -8,7 +9,7 @@ const PAD = 32;
  * Held-out accuracy of each retrain against the labels it was trained on, with the majority-class rate as a dashed
  * line when given: where the curve flattens, more labels stop helping. Plain SVG, like the loss chart.
  */
-export function LearningCurve({ points, majority }: { points: LearningCurvePoint[]; majority?: number }) {
+function Curve({ points, majority }: { points: LearningCurvePoint[]; majority?: number }) {
   const last = points[points.length - 1];
   const maxLabels = Math.max(10, ...points.map((p) => p.labels));
   const x = (n: number) => PAD + ((W - 1.5 * PAD) * n) / maxLabels;
@@ -19,7 +20,9 @@ export function LearningCurve({ points, majority }: { points: LearningCurvePoint
     : 'Learning curve: no model trained yet';
   return (
     <figure className="chart learning-curve">
-      <figcaption>Accuracy on held-out labels vs labels</figcaption>
+      <figcaption>
+        Accuracy on held-out labels vs labels{majority !== undefined && <span className="hint"> (dashed: always the commonest class)</span>}
+      </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
         {[0, 0.5, 1].map((t) => (
           <g key={t}>
@@ -53,3 +56,9 @@ export function LearningCurve({ points, majority }: { points: LearningCurvePoint
     </figure>
   );
 }
+
+const samePoints = (a: LearningCurvePoint[], b: LearningCurvePoint[]) =>
+  a.length === b.length && a.every((p, i) => p.labels === b[i].labels && p.accuracy === b[i].accuracy);
+
+/** Redrawn only when a retrain adds a point (status updates arrive with every label). */
+export const LearningCurve = memo(Curve, (a, b) => a.majority === b.majority && samePoints(a.points, b.points));
