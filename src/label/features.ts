@@ -104,7 +104,7 @@ export function countTerms(texts: readonly (string | null | undefined)[], option
   const o = resolveOptions(options);
   const ptr = new Int32Array(texts.length + 1);
   const ids = new Growable();
-  const counts: number[] = [];
+  const counts = new Growable();
   const scratch = new Growable();
   for (let d = 0; d < texts.length; d++) {
     scratch.length = 0;
@@ -119,7 +119,7 @@ export function countTerms(texts: readonly (string | null | undefined)[], option
     }
     ptr[d + 1] = ids.length;
   }
-  return { ptr, ids: ids.data.slice(0, ids.length), counts: Float32Array.from(counts) };
+  return { ptr, ids: ids.data.slice(0, ids.length), counts: Float32Array.from(counts.data.subarray(0, counts.length)) };
 }
 
 /** Documents containing each feature id (size 2·buckets), and the number of documents. */

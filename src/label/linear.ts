@@ -151,17 +151,71 @@ function rowTable(model: LinearModel): Int32Array {
   return table;
 }
 
+export interface ScoreOptions {
+  chunk?: number;
+  /** Run the engine's forward (gather · values · segment-sum) instead of the fused loop; same numbers, slower. */
+  engine?: boolean;
+  backend?: Backend;
+}
+
 /**
- * Class probabilities of texts, [texts.length × classes] row-major, scored in chunks on the engine (no graph).
- * An empty or null text gets the prior the bias alone gives.
+ * Class probabilities of texts, [texts.length × classes] row-major, in chunks. An empty or null text gets the
+ * prior the bias alone gives.
  */
-export function predictProba(model: LinearModel, texts: readonly (string | null | undefined)[], o: { chunk?: number; backend?: Backend } = {}): Float32Array {
-  return scoreChunks(model, texts.length, (start, end) => countTerms(texts.slice(start, end), model.features), o);
+export function predictProba(model: LinearModel, texts: readonly (string | null | undefined)[], o: ScoreOptions = {}): Float32Array {
+  const termsOf = (start: number, end: number) => countTerms(texts.slice(start, end), model.features);
+  return o.engine ? scoreChunks(model, texts.length, termsOf, o) : scoreFused(model, texts.length, termsOf, o.chunk ?? 2048);
 }
 
 /** Class probabilities of documents given as term counts (made with the model's feature options). */
-export function predictProbaTerms(model: LinearModel, terms: TermCounts, o: { chunk?: number; backend?: Backend } = {}): Float32Array {
-  return scoreChunks(model, terms.ptr.length - 1, (start, end) => sliceTerms(terms, start, end), o);
+export function predictProbaTerms(model: LinearModel, terms: TermCounts, o: ScoreOptions = {}): Float32Array {
+  const n = terms.ptr.length - 1;
+  const termsOf = (start: number, end: number) => sliceTerms(terms, start, end);
+  return o.engine ? scoreChunks(model, n, termsOf, o) : scoreFused(model, n, termsOf, o.chunk ?? 8192);
+}
+
+/**
+ * The forward of `forward` in one pass per document, without building the bag (scoring 100,000 rows is
+ * dominated by memory traffic otherwise): tf-idf over the model's known features, per-block norm, Σ v·W[row] + b.
+ * Tested equal to the engine's forward.
+ */
+function scoreFused(model: LinearModel, n: number, termsOf: (start: number, end: number) => TermCounts, chunk: number): Float32Array {
+  const k = model.classes.length;
+  const out = new Float32Array(n * k);
+  const table = rowTable(model);
+  const { weights: w, idf } = model;
+  const B = model.features.buckets;
+  const logit = new Float64Array(k);
+  for (let start = 0; start < n; start += chunk) {
+    const t = termsOf(start, Math.min(n, start + chunk));
+    for (let d = 0; d + 1 < t.ptr.length; d++) {
+      for (let j = 0; j < k; j++) logit[j] = model.bias[j];
+      const a = t.ptr[d];
+      const e = t.ptr[d + 1];
+      let split = a;
+      while (split < e && t.ids[split] < B) split++;
+      for (let block = 0; block < 2; block++) {
+        const lo = block === 0 ? a : split;
+        const hi = block === 0 ? split : e;
+        let norm = 0;
+        for (let i = lo; i < hi; i++) {
+          if (table[t.ids[i]] < 0) continue;
+          const v = (1 + Math.log(t.counts[i])) * idf[t.ids[i]];
+          norm += v * v;
+        }
+        if (norm === 0) continue;
+        const s = 1 / Math.sqrt(norm);
+        for (let i = lo; i < hi; i++) {
+          const row = table[t.ids[i]];
+          if (row < 0) continue;
+          const v = (1 + Math.log(t.counts[i])) * idf[t.ids[i]] * s;
+          for (let j = 0; j < k; j++) logit[j] += v * w[row * k + j];
+        }
+      }
+      softmaxInto(logit, k, out, (start + d) * k);
+    }
+  }
+  return out;
 }
 
 function sliceTerms(t: TermCounts, start: number, end: number): TermCounts {
@@ -170,7 +224,7 @@ function sliceTerms(t: TermCounts, start: number, end: number): TermCounts {
   return { ptr: t.ptr.slice(start, end + 1).map((p) => p - a), ids: t.ids.subarray(a, b), counts: t.counts.subarray(a, b) };
 }
 
-function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end: number) => TermCounts, o: { chunk?: number; backend?: Backend }): Float32Array {
+function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end: number) => TermCounts, o: ScoreOptions): Float32Array {
   const k = model.classes.length;
   const out = new Float32Array(n * k);
   const table = rowTable(model);
