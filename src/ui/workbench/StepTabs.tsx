@@ -1,4 +1,4 @@
-import { useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { STEPS, type StepId } from './location';
 
 export const tabId = (step: StepId) => `step-tab-${step}`;
@@ -10,6 +10,20 @@ export const panelId = (step: StepId) => `step-panel-${step}`;
  */
 export function StepTabs({ step, onChange }: { step: StepId; onChange: (s: StepId) => void }) {
   const list = useRef<HTMLDivElement>(null);
+  // Alt+<key> from anywhere (the access keys, also where the browser keeps Alt for itself or a test sends the keys).
+  const change = useRef(onChange);
+  change.current = onChange;
+  useEffect(() => {
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const s = STEPS.find((x) => e.code === `Key${x.key.toUpperCase()}`);
+      if (!s) return;
+      e.preventDefault();
+      change.current(s.id);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
   const focusTab = (s: StepId) => list.current?.querySelector<HTMLButtonElement>(`#${tabId(s)}`)?.focus();
   const onKeyDown = (e: KeyboardEvent) => {
     const i = STEPS.findIndex((s) => s.id === step);
