@@ -78,8 +78,11 @@ export class SourceLabels {
     return this.has(column) ? this.column(column)[row] ?? null : null;
   }
 
-  /** All values of a label column (a live array: do not change it). */
+  private empty: (string | null)[] | null = null;
+
+  /** All values of a label column (a live array: do not change it); all null for a column not made yet. */
   all(column: string): readonly (string | null)[] {
+    if (!this.has(column)) return (this.empty ??= new Array<string | null>(this.base.numRows).fill(null));
     return this.column(column);
   }
 

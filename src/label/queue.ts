@@ -64,10 +64,14 @@ export function rankRows({ rows, probs, k, strategy, seed = 0 }: RankInput): num
   if (strategy === 'file') return byRow;
   if (strategy === 'random') return shuffled(byRow, seed);
   if (probs === null) return byRow;
-  const score = new Map<number, number>();
-  for (const r of byRow) score.set(r, uncertainty(rowOf(probs, r, k), strategy));
+  const score = new Float64Array(probs.length / k);
+  const p = new Array<number>(k);
+  for (const r of byRow) {
+    for (let j = 0; j < k; j++) p[j] = probs[r * k + j];
+    score[r] = uncertainty(p, strategy);
+  }
   // NOTE: Array.prototype.sort is stable, so equal scores stay in row order.
-  return byRow.sort((a, b) => score.get(b)! - score.get(a)!);
+  return byRow.sort((a, b) => score[b] - score[a]);
 }
 
 export function rowOf(probs: ArrayLike<number>, r: number, k: number): number[] {

@@ -228,14 +228,7 @@ export class Suggesters {
 
   /** Suggestions of the newest model in queue order; starts the first train when labels allow. */
   suggest(o: SuggestOptions): Suggestion[] {
-    const s = this.state(o);
-    this.useText(s, o.textColumn);
-    this.maybeTrain(s);
-    const rows = this.candidates(o, o.includeLabelled ?? false);
-    const probs = s.probsColumn === o.textColumn ? s.probs : null;
-    const strategy = o.strategy ?? 'least-confidence';
-    const k = s.classes.length;
-    const order = limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed }), o.limit);
+    const { s, order, probs, k, strategy } = this.rank(o, o.includeLabelled ?? false);
     return order.map((row) => {
       if (probs === null) return { row, label: null, confidence: 0, runnerUp: null, score: 0, probabilities: [], classes: [] };
       const p = rowOf(probs, row, k);
@@ -254,7 +247,18 @@ export class Suggesters {
 
   /** Unlabelled rows in queue order. */
   queue(o: QueueOptions): number[] {
-    return this.suggest({ ...o, includeLabelled: false }).map((x) => x.row);
+    return this.rank(o, false).order;
+  }
+
+  private rank(o: QueueOptions, includeLabelled: boolean) {
+    const s = this.state(o);
+    this.useText(s, o.textColumn);
+    this.maybeTrain(s);
+    const rows = this.candidates(o, includeLabelled);
+    const probs = s.probsColumn === o.textColumn ? s.probs : null;
+    const strategy = o.strategy ?? 'least-confidence';
+    const k = s.classes.length;
+    return { s, order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed }), o.limit), probs, k, strategy };
   }
 
   private candidates(o: QueueOptions, includeLabelled: boolean): number[] {
