@@ -140,7 +140,7 @@ export function ClassifyPanel({ db, source, textColumn, suggester }: { db: Datab
         </label>
         </details>
         <div className="actions">
-          <button type="button" onClick={start} disabled={running || columns.length === 0 || !modelReady}>
+          <button type="button" className="primary" onClick={start} disabled={running || columns.length === 0 || !modelReady}>
             Run
           </button>
           {running && (
