@@ -254,12 +254,27 @@ export class Database extends EventTarget implements LabelApi {
     this.wrapErrors(() => this.suggesters.configure(key));
   }
 
-  private checkSuggest(o: SuggesterKey & { textColumn: string }): void {
-    const s = this.source(o.source);
-    if (!o.labelColumn?.trim()) throw new JammiError('Name the label column.');
-    if (!s.table.getChild(o.textColumn) && !s.labels.has(o.textColumn)) {
-      throw new JammiError(`Unknown text column "${o.textColumn}" in source "${o.source}". Available columns: ${s.info.columns.join(', ')}.`);
+  /** Rows most like one row by TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
+  async similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
+    this.checkText(options.source, options.textColumn);
+    try {
+      return await this.suggesters.similar(options);
+    } catch (e) {
+      throw new JammiError((e as Error).message);
     }
+  }
+
+  private checkText(source: string, textColumn: string) {
+    const s = this.source(source);
+    if (!s.table.getChild(textColumn) && !s.labels.has(textColumn)) {
+      throw new JammiError(`Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
+    }
+    return s;
+  }
+
+  private checkSuggest(o: SuggesterKey & { textColumn: string }): void {
+    const s = this.checkText(o.source, o.textColumn);
+    if (!o.labelColumn?.trim()) throw new JammiError('Name the label column.');
     try {
       s.labels.check(o.labelColumn);
     } catch (e) {

@@ -19,6 +19,9 @@ export const suggestApi = {
     const result = core.score(modelKey, texts);
     return transfer(result, [result.probs.buffer]);
   },
+  similar(corpusKey: string, row: number, limit: number): { row: number; similarity: number }[] {
+    return core.similar(corpusKey, row, limit);
+  },
   forget(corpusKey: string): void {
     core.forget(corpusKey);
   },

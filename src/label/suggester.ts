@@ -4,7 +4,7 @@
  * rows, measure a held-out accuracy for the learning curve, and score every row with the new model.
  */
 import { Rng } from '../grad/rng';
-import { countTerms, documentFrequencies, resolveOptions, selectTerms, type FeatureOptions, type TermCounts } from './features';
+import { countTerms, documentFrequencies, inverseDocumentFrequencies, resolveOptions, selectTerms, tfidf, type FeatureOptions, type TermCounts } from './features';
 import { argmaxRows, predictProba, predictProbaTerms, trainOnTerms, type LinearModel, type TrainOptions } from './linear';
 import type { LearningCurvePoint } from './types';
 
@@ -124,6 +124,28 @@ export class SuggesterCore {
     const m = this.models.get(modelKey);
     if (!m) throw new Error(`No suggester has been trained for "${modelKey}" yet.`);
     return { version: m.version, classes: m.model.classes, probs: predictProba(m.model, texts) };
+  }
+
+  /**
+   * Rows most similar to `row` by cosine of their TF-IDF vectors (both blocks: the mean of the word and the
+   * character cosines), best first, without `row` itself.
+   */
+  similar(corpusKey: string, row: number, limit: number): { row: number; similarity: number }[] {
+    const c = this.corpus(corpusKey);
+    if (!Number.isInteger(row) || row < 0 || row >= c.rows) throw new Error(`Row ${row} is out of range (the source has ${c.rows} rows).`);
+    const idf = inverseDocumentFrequencies(c.df.df, c.df.docs);
+    const terms = c.terms ?? countTerms(c.texts, this.features);
+    const rows = tfidf(terms, idf, this.features.buckets);
+    const query = new Map<number, number>();
+    for (let i = rows.ptr[row]; i < rows.ptr[row + 1]; i++) query.set(rows.ids[i], rows.values[i]);
+    const scores: { row: number; similarity: number }[] = [];
+    for (let d = 0; d < c.rows; d++) {
+      if (d === row) continue;
+      let dot = 0;
+      for (let i = rows.ptr[d]; i < rows.ptr[d + 1]; i++) dot += (query.get(rows.ids[i]) ?? 0) * rows.values[i];
+      if (dot > 0) scores.push({ row: d, similarity: dot / 2 });
+    }
+    return scores.sort((a, b) => b.similarity - a.similarity || a.row - b.row).slice(0, limit);
   }
 
   forget(corpusKey: string): void {

@@ -9,7 +9,17 @@ import type { SuggesterStatus } from './types';
 function inProcess(): SuggestEndpoint & { calls: string[] } {
   const core = new SuggesterCore();
   const calls: string[] = [];
-  const later = <T>(name: string, f: () => T) => new Promise<T>((resolve) => setTimeout(() => (calls.push(name), resolve(f())), 0));
+  const later = <T>(name: string, f: () => T) =>
+    new Promise<T>((resolve, reject) =>
+      setTimeout(() => {
+        calls.push(name);
+        try {
+          resolve(f());
+        } catch (e) {
+          reject(e);
+        }
+      }, 0),
+    );
   return {
     calls,
     dead: new Promise<never>(() => {}),
@@ -17,6 +27,7 @@ function inProcess(): SuggestEndpoint & { calls: string[] } {
       setTexts: (k, t) => later('setTexts', () => core.setTexts(k, t)),
       train: (r) => later('train', () => core.train(r)),
       score: (k, t) => later('score', () => core.score(k, t)),
+      similar: (k, r, n) => later('similar', () => core.similar(k, r, n)),
       forget: (k) => later('forget', () => core.forget(k)),
     },
   };
@@ -121,5 +132,16 @@ describe('background suggesters', () => {
     const acc = rest.filter((x) => x.label === gold[x.row]).length / rest.length;
     const majority = Math.max(...['positive', 'negative'].map((c) => rest.filter((x) => gold[x.row] === c).length)) / rest.length;
     expect(acc).toBeGreaterThan(majority + 0.1);
+  });
+
+  it('finds rows similar to a row by TF-IDF cosine', async () => {
+    const texts = ['Free prize now', 'win a FREE prize', 'see you at lunch', 'lunch at noon?', 'free prize now!', null];
+    const s = new Suggesters({ texts: () => texts, labels: () => texts.map(() => null) }, inProcess);
+    const near = await s.similar({ source: 'x', textColumn: 'text', row: 0, limit: 3 });
+    expect(near.map((n) => n.row)).toEqual([4, 1, 3]);
+    expect(near[0].similarity).toBeGreaterThan(0.8);
+    expect(near[0].similarity).toBeLessThanOrEqual(1 + 1e-6);
+    expect(near[1].similarity).toBeGreaterThan(near[2].similarity);
+    await expect(s.similar({ source: 'x', textColumn: 'text', row: 9 })).rejects.toThrow('Row 9 is out of range');
   });
 });

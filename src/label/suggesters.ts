@@ -40,7 +40,7 @@ const corpusOf = (source: string, textColumn: string) => JSON.stringify([source,
 
 /** The suggest worker as the suggesters use it (tests pass an in-process one). */
 export interface SuggestEndpoint {
-  remote: { [K in 'setTexts' | 'train' | 'score' | 'forget']: (...args: Parameters<SuggestApi[K]>) => Promise<ReturnType<SuggestApi[K]>> };
+  remote: { [K in 'setTexts' | 'train' | 'score' | 'similar' | 'forget']: (...args: Parameters<SuggestApi[K]>) => Promise<ReturnType<SuggestApi[K]>> };
   /** Rejects when the worker dies. */
   dead: Promise<never>;
 }
@@ -287,6 +287,17 @@ export class Suggesters {
     if (!s || s.version === 0) throw new Error(`No suggester has been trained for label column "${key.labelColumn}" of "${key.source}" yet.`);
     const w = this.ensureWorker();
     return Promise.race([w.remote.score(keyOf(key.source, key.labelColumn), texts), w.dead]);
+  }
+
+  /** Rows like `row` by TF-IDF cosine (no embedding model needed), best first. */
+  async similar(o: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
+    const w = this.ensureWorker();
+    const corpus = corpusOf(o.source, o.textColumn);
+    if (!w.corpora.has(corpus)) {
+      await Promise.race([w.remote.setTexts(corpus, [...this.host.texts(o.source, o.textColumn)]), w.dead]);
+      w.corpora.add(corpus);
+    }
+    return Promise.race([w.remote.similar(corpus, o.row, o.limit ?? 50), w.dead]);
   }
 
   /** Drops everything kept for a source (it was removed). */

@@ -133,6 +133,8 @@ export interface LabelApi {
   labelOf(source: string, column: string, row: number): string | null;
   /** Rows per label of a label column (O(rows), no table build). */
   labelCounts(source: string, column: string): Record<string, number>;
+  /** Rows most like `row` (cosine of TF-IDF vectors, no download), best first, `row` itself left out; default limit 50. */
+  similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
   /** Bulk label edits, one mechanism for UI and API; resolves with what they replaced (for one-step undo). */
   setLabels(source: string, column: string, labels: LabelEditsInput): Promise<LabelChange>;
 }
