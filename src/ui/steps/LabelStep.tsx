@@ -1,4 +1,4 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { LabelBar, LabelTable } from '../Labeling';
 import { BulkView } from '../workbench/BulkView';
 import { useStepActive, useWorkbench } from '../workbench/context';
@@ -17,6 +17,7 @@ export function LabelStep() {
   // Clicking (or dropping a row on) a class, and Undo, act in the view on screen.
   const pick = useRef<(label: string, row?: number) => void>(() => undefined);
   const undo = useRef<() => void>(() => void w.session.undo());
+  const [similarTo, setSimilarTo] = useState<number | null>(null);
   if (!w.source || !w.table) return <p className="empty">Load a source in the Data step (or the sample data) to label it.</p>;
   return (
     <div className="label-step">
@@ -30,7 +31,18 @@ export function LabelStep() {
       </div>
       <div className="label-columns">
         <div className="label-main">
-          {w.view === 'focused' && <FocusedView active={active} status={status} pickRef={pick} undoRef={undo} />}
+          {w.view === 'focused' && (
+            <FocusedView
+              active={active}
+              status={status}
+              pickRef={pick}
+              undoRef={undo}
+              onFindSimilar={(row) => {
+                setSimilarTo(row);
+                w.setView('bulk');
+              }}
+            />
+          )}
           {w.view === 'table' && (
             <LabelTable
               pickRef={pick}
@@ -40,7 +52,7 @@ export function LabelStep() {
               }}
             />
           )}
-          {w.view === 'bulk' && <BulkView active={active} undoRef={undo} modelVersion={status?.version ?? 0} />}
+          {w.view === 'bulk' && <BulkView active={active} undoRef={undo} modelVersion={status?.version ?? 0} similarTo={similarTo} />}
         </div>
         <aside className="label-side">
           <SuggesterControls status={status} />

@@ -11,15 +11,29 @@ interface Criteria {
   minConfidence: number;
   maxConfidence: number;
   includeLabelled: boolean;
+  /** Only the rows most like this one (0-based; null: any), at most `similarLimit` of them. */
+  similarTo: number | null;
+  similarLimit: number;
 }
 
-const NONE: Criteria = { pattern: '', regex: false, predicted: '', minConfidence: 0, maxConfidence: 1, includeLabelled: false };
+const NONE: Criteria = { pattern: '', regex: false, predicted: '', minConfidence: 0, maxConfidence: 1, includeLabelled: false, similarTo: null, similarLimit: 50 };
 
 /**
  * Bulk labelling: rows whose text matches a keyword or regex, whose predicted label is X, whose confidence lies in a
  * band — then "label these N rows as Y", one undo step for the whole action.
  */
-export function BulkView({ active, undoRef, modelVersion }: { active: boolean; undoRef: MutableRefObject<() => void>; modelVersion: number }) {
+export function BulkView({
+  active,
+  undoRef,
+  modelVersion,
+  similarTo,
+}: {
+  active: boolean;
+  undoRef: MutableRefObject<() => void>;
+  modelVersion: number;
+  /** A row to start from ("similar to this row" in the focused view). */
+  similarTo?: number | null;
+}) {
   const w = useWorkbench();
   const id = useId();
   const { table, source, textColumn, labelColumn, classes, session } = w;
@@ -29,6 +43,10 @@ export function BulkView({ active, undoRef, modelVersion }: { active: boolean; u
   const [target, setTarget] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const badRegex = c.regex && c.pattern ? regexError(c.pattern) : null;
+  useEffect(() => {
+    if (similarTo !== undefined && similarTo !== null) setC((x) => ({ ...x, similarTo }));
+  }, [similarTo]);
+  const canSimilar = typeof labelApi(w.db)?.similarRows === 'function';
   undoRef.current = () => {
     if (session.undo()) setDone(null);
   };
@@ -43,10 +61,17 @@ export function BulkView({ active, undoRef, modelVersion }: { active: boolean; u
       const all = api
         ? call(() => api.suggest({ source, textColumn, labelColumn, strategy: 'file', filter, includeLabelled: c.includeLabelled }))
         : Promise.resolve(localMatches(table, textColumn, labelColumn, c));
-      all.then(
-        (rows) => {
+      const near =
+        api?.similarRows && c.similarTo !== null
+          ? call(() => api.similarRows!({ source, textColumn, row: c.similarTo!, limit: c.similarLimit }))
+          : Promise.resolve(null);
+      Promise.all([all, near]).then(
+        ([found, similar]) => {
           if (!live) return;
           setError(null);
+          // Similar rows come best first: keep that order.
+          const rank = similar ? new Map(similar.map((s, i) => [s.row, i])) : null;
+          const rows = rank ? found.filter((s) => rank.has(s.row)).sort((a, b) => rank.get(a.row)! - rank.get(b.row)!) : found;
           setMatches(
             rows.filter(
               (s) =>
@@ -104,6 +129,30 @@ export function BulkView({ active, undoRef, modelVersion }: { active: boolean; u
         <label>
           <input type="checkbox" checked={c.includeLabelled} onChange={(e) => set({ includeLabelled: e.target.checked })} /> include rows that have a label
         </label>
+        {canSimilar && (
+          <>
+            <label>
+              Similar to row{' '}
+              <input
+                type="number"
+                aria-label="Similar to row"
+                min={1}
+                max={table.numRows}
+                placeholder="any"
+                value={c.similarTo === null ? '' : c.similarTo + 1}
+                onChange={(e) => {
+                  const n = Math.floor(Number(e.target.value));
+                  set({ similarTo: e.target.value === '' || !(n >= 1 && n <= table.numRows) ? null : n - 1 });
+                }}
+              />
+            </label>
+            {c.similarTo !== null && (
+              <label>
+                nearest <input type="number" aria-label="How many similar rows" min={1} max={10000} value={c.similarLimit} onChange={(e) => set({ similarLimit: Math.max(1, Math.floor(Number(e.target.value) || 1)) })} />
+              </label>
+            )}
+          </>
+        )}
       </form>
       {badRegex && <p role="alert">Not a valid regular expression: {badRegex}</p>}
       {error && <p role="alert">{error}</p>}

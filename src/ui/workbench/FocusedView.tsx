@@ -3,6 +3,7 @@ import type { QueueStrategy, SuggesterStatus, Suggestion, TextFilter } from '../
 import { classKey } from '../Labeling';
 import { useWorkbench } from './context';
 import { KeyHelp } from './KeyHelp';
+import { labelApi } from './label-api';
 import { regexError, useQueue } from './useSuggester';
 import { StrategyPicker } from './SuggesterControls';
 
@@ -25,7 +26,9 @@ export function FocusedView({
   status,
   pickRef,
   undoRef,
+  onFindSimilar,
 }: {
+  onFindSimilar?: (row: number) => void;
   active: boolean;
   status: SuggesterStatus | null;
   pickRef: MutableRefObject<(label: string, row?: number) => void>;
@@ -52,8 +55,9 @@ export function FocusedView({
     setPassed(new Set());
     setReturned([]);
   }, [source, labelColumn, strategy, filter]);
+  // Shown: the view takes the focus, so keys label at once — unless the person is moving along the step tabs.
   useEffect(() => {
-    if (active) view.current?.focus();
+    if (active && document.activeElement?.getAttribute('role') !== 'tab') view.current?.focus();
   }, [active, labelColumn, source, !table]);
   // A new model re-ranks everything: rows brought back by undo take their place in its order.
   useEffect(() => setReturned([]), [queue.version]);
@@ -143,7 +147,7 @@ export function FocusedView({
   const text = current ? table.getChild(textColumn)?.get(current.row) : null;
 
   return (
-    <div className="focused" ref={view} tabIndex={-1} onKeyDown={onKeyDown} aria-label="Focused labelling" role="group">
+    <div className="focused" ref={view} tabIndex={0} onKeyDown={onKeyDown} aria-label="Focused labelling" role="group">
       <div className="queue-bar">
         <StrategyPicker value={strategy} onChange={setStrategy} />
         <form
@@ -193,6 +197,14 @@ export function FocusedView({
           <p className="row-number">
             Row {(current.row + 1).toLocaleString('en-US')}
             {returned.includes(current.row) && ' · back from undo'}
+            {onFindSimilar && typeof labelApi(w.db)?.similarRows === 'function' && (
+              <>
+                {' · '}
+                <button type="button" className="link" onClick={() => onFindSimilar(current.row)}>
+                  label similar rows…
+                </button>
+              </>
+            )}
           </p>
           <p id="focused-text" className="focused-text">
             {text == null || text === '' ? <span className="null">(no text)</span> : String(text)}

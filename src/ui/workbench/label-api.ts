@@ -17,6 +17,8 @@ export interface LabelApi {
   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void;
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
   setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; textColumn?: string }): void;
+  /** Rows most like `row` (cosine of TF-IDF vectors), best first; absent in older databases. */
+  similarRows?(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
 }
 
 /** The suggester API when this build's database has it (the UI still labels by hand without it). */
