@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { servedModels } from './vite/models-plugin.ts';
+import { offlineApp } from './vite/pwa.ts';
 
 // Cross-origin isolation lets ONNX Runtime's WASM backend use threads (SharedArrayBuffer).
 const isolation = {
@@ -10,7 +11,7 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR)],
+  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp()],
   server: { headers: isolation },
   preview: { headers: isolation },
   // ORT ships its own wasm/mjs loaders; pre-bundling them breaks the `?url` asset imports.

@@ -2,17 +2,17 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadSources, saveSourceInfo } from '../data/store';
+import { deleteSource, loadSources, saveSourceInfo } from '../data/source-store';
 import { SourceLabels, type LabelEdits } from '../data/labels';
-import { LabelSync, type RemoteChange } from '../data/label-sync';
-import { Suggesters } from '../label/suggesters';
+import { LabelSync, type RemoteChange } from './label-sync';
+import { Suggesters } from './suggesters';
 import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
-import { JammiError } from './errors';
+import { JammiError } from '../errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
-import type { LocalModel } from '../infer/model-files';
+import type { LocalModel } from '../nn/model-files';
 import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
-import { inWorker, proxy } from './worker-call';
+import { proxy, WorkerBridge } from './worker-bridge';
 
 export interface SourceInfo {
   name: string;
@@ -59,6 +59,7 @@ export class Database extends EventTarget implements LabelApi {
     texts: (source, column) => this.columnTexts(source, column),
     labels: (source, column) => this.source(source).labels.all(column),
   });
+  private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -90,9 +91,9 @@ export class Database extends EventTarget implements LabelApi {
   /** Parses a CSV file (or CSV text) in a worker and adds it as source `name`. */
   async addSource(name: string, input: File | Blob | string, options: AddSourceOptions = {}): Promise<SourceInfo> {
     name = name.trim();
-    if (!name) throw new JammiError('A source needs a name.');
+    if (!name) throw new JammiError('bad_input', 'A source needs a name.');
     if (this.sources.has(name) || this.loading.has(name)) {
-      throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+      throw new JammiError('bad_input', `A source named "${name}" already exists; remove it first or pick another name.`);
     }
     this.loading.add(name);
     try {
@@ -105,13 +106,19 @@ export class Database extends EventTarget implements LabelApi {
   private async ingest(name: string, input: File | Blob | string, options: AddSourceOptions): Promise<SourceInfo> {
     const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
     const { signal, onProgress, ...ingestOptions } = options;
-    const { ipc, info } = await inWorker<IngestApi, Awaited<ReturnType<IngestApi['ingest']>>>(
-      makeIngestWorker,
-      `Loading "${name}"`,
-      signal,
-      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined),
-    ).catch((e: unknown) => {
-      if (e instanceof Error && e.name !== 'AbortError') throw new JammiError(`Could not load "${name}": ${e.message}`);
+    // One fresh worker per load: a cancel terminates it (the only way to stop synchronous parsing mid-flight).
+    const bridge = new WorkerBridge<IngestApi>(makeIngestWorker, {
+      what: `Loading "${name}"`,
+      crashMessage: (detail) => `Loading "${name}" failed in its worker: ${detail}`,
+      oneShot: true,
+    });
+    const { ipc, info } = await bridge
+      .call((api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined), { signal })
+      .catch((e: unknown) => {
+      if (e instanceof Error && e.name !== 'AbortError') {
+        const code = e instanceof JammiError && e.code !== 'run_failed' ? e.code : 'bad_csv';
+        throw new JammiError(code, `Could not load "${name}": ${e.message}`);
+      }
       throw e;
     });
     const source: SourceInfo = {
@@ -152,14 +159,14 @@ export class Database extends EventTarget implements LabelApi {
   async setLabels(source: string, column: string, labels: LabelEditsInput): Promise<LabelChange> {
     const s = this.source(source);
     column = column.trim();
-    if (!column) throw new JammiError('Name the label column.');
-    if (labels === null || typeof labels !== 'object') throw new JammiError('Labels are given as { [rowIndex]: label }.');
+    if (!column) throw new JammiError('bad_input', 'Name the label column.');
+    if (labels === null || typeof labels !== 'object') throw new JammiError('bad_input', 'Labels are given as { [rowIndex]: label }.');
     const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null || l === undefined ? null : String(l)]));
     let change: { previous: Record<number, string | null>; next: Record<number, string | null> };
     try {
       change = s.labels.set(column, rows);
     } catch (e) {
-      throw new JammiError((e as Error).message);
+      throw new JammiError('bad_input', (e as Error).message);
     }
     this.textCache.delete(JSON.stringify([source, column]));
     s.info = withColumns(s.info, s.labels);
@@ -260,25 +267,25 @@ export class Database extends EventTarget implements LabelApi {
     try {
       return await this.suggesters.similar(options);
     } catch (e) {
-      throw new JammiError((e as Error).message);
+      throw new JammiError('bad_input', (e as Error).message);
     }
   }
 
   private checkText(source: string, textColumn: string) {
     const s = this.source(source);
     if (!s.table.getChild(textColumn) && !s.labels.has(textColumn)) {
-      throw new JammiError(`Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
+      throw new JammiError('bad_input', `Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
     }
     return s;
   }
 
   private checkSuggest(o: SuggesterKey & { textColumn: string }): void {
     const s = this.checkText(o.source, o.textColumn);
-    if (!o.labelColumn?.trim()) throw new JammiError('Name the label column.');
+    if (!o.labelColumn?.trim()) throw new JammiError('bad_input', 'Name the label column.');
     try {
       s.labels.check(o.labelColumn);
     } catch (e) {
-      throw new JammiError((e as Error).message);
+      throw new JammiError('bad_input', (e as Error).message);
     }
   }
 
@@ -286,7 +293,7 @@ export class Database extends EventTarget implements LabelApi {
     try {
       return fn();
     } catch (e) {
-      throw e instanceof JammiError ? e : new JammiError((e as Error).message);
+      throw e instanceof JammiError ? e : new JammiError('bad_input', (e as Error).message);
     }
   }
 
@@ -322,7 +329,25 @@ export class Database extends EventTarget implements LabelApi {
   async infer(options: InferOptions): Promise<Table> {
     const suggester = parseSuggesterModelId(options?.model);
     if (suggester) return this.inferSuggester(suggester, options);
-    return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    this.setInfersRunning(+1);
+    try {
+      return await runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    } finally {
+      this.setInfersRunning(-1);
+    }
+  }
+
+  /**
+   * True while an `infer` or a fine-tune job runs. The app applies an update (a reload) only when this is false;
+   * listen to `busy` (infer) and `change` (jobs) events to follow it.
+   */
+  get busy(): boolean {
+    return this.infersRunning > 0 || [...this.jobs.values()].some((j) => j.status === 'queued' || j.status === 'running');
+  }
+
+  private setInfersRunning(delta: number): void {
+    this.infersRunning += delta;
+    this.dispatchEvent(new Event('busy'));
   }
 
   /** `infer` by the newest background suggester (`jammi:suggester:<source>/<labelColumn>`). */
@@ -330,7 +355,7 @@ export class Database extends EventTarget implements LabelApi {
     this.source(key.source);
     const table = await this.getSource(options.source);
     const columns = typeof options.columns === 'string' ? [options.columns] : [...(options.columns ?? [])];
-    if (columns.length === 0) throw new JammiError('Choose at least one text column.');
+    if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
     const { texts, rowIds } = inferTexts(table, options.source, columns, options.key);
     const model = options.model as string;
     const own = options.source === key.source && columns.length === 1 ? this.suggesters.probabilities(key, columns[0]) : null;
@@ -339,7 +364,7 @@ export class Database extends EventTarget implements LabelApi {
       try {
         scores = await this.suggesters.score(key, texts);
       } catch (e) {
-        throw new JammiError((e as Error).message);
+        throw new JammiError('bad_input', (e as Error).message);
       }
     }
     return suggesterResultTable(key, model, options.source, texts, rowIds, scores);
@@ -393,7 +418,10 @@ export class Database extends EventTarget implements LabelApi {
     return id;
   }
 
-  /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */
+  /**
+   * An Arrow IPC file, an RFC 4180 CSV or a Parquet file (Snappy) of a source (by name) or of any table (e.g.
+   * `infer`'s results). The Parquet writer (parquet-wasm) is loaded on first use.
+   */
   async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
     const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).labels.table() : nameOrTable;
     switch (format) {
@@ -401,8 +429,12 @@ export class Database extends EventTarget implements LabelApi {
         return tableToArrowFile(table);
       case 'csv':
         return tableToCsv(table);
+      case 'parquet': {
+        const { tableToParquet } = await import('../data/parquet');
+        return tableToParquet(table).catch((e: unknown) => Promise.reject(new JammiError('run_failed', `Could not write Parquet: ${(e as Error).message}`)));
+      }
       default:
-        throw new JammiError(`Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow", "csv" or "parquet".`);
     }
   }
 
@@ -410,7 +442,7 @@ export class Database extends EventTarget implements LabelApi {
     const s = this.sources.get(name);
     if (!s) {
       const known = [...this.sources.keys()];
-      throw new JammiError(`Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
+      throw new JammiError('bad_input', `Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
     }
     return s;
   }

@@ -6,7 +6,7 @@
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import type { SuggesterKey } from '../label/types';
-import { JammiError } from './errors';
+import { JammiError } from '../errors';
 
 export interface SuggesterScores {
   version: number;
@@ -23,7 +23,7 @@ const cellText = (v: unknown): string => (v === null || v === undefined ? '' : t
 export function inferTexts(table: Table, source: string, columns: string[], key: string | undefined): { texts: string[]; rowIds: string[] } {
   const available = table.schema.fields.map((f) => f.name);
   for (const c of [...columns, ...(key !== undefined ? [key] : [])]) {
-    if (!available.includes(c)) throw new JammiError(`Unknown column "${c}" in source "${source}". Available columns: ${available.join(', ')}.`);
+    if (!available.includes(c)) throw new JammiError('bad_input', `Unknown column "${c}" in source "${source}". Available columns: ${available.join(', ')}.`);
   }
   const cols = columns.map((c) => table.getChild(c)!);
   const keyColumn = key !== undefined ? table.getChild(key)! : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../grad/backends/cpu';
+import { JsBackend } from '../grad/backends/js';
 import { Tensor, backward } from '../grad/tensor';
 import { argmaxRows, predictProba, segmentSum, trainLinear } from './linear';
 import { readLabelled, split } from './datasets.test-util';
@@ -30,7 +30,7 @@ describe('TF-IDF + logistic regression suggester on the engine', () => {
   }
 
   it('segment-sum backward is the gather of the output gradient (central differences, f64)', () => {
-    const be = new CpuBackend('f64');
+    const be = new JsBackend('f64');
     const x = Tensor.fromData(be, [1, 2, 3, 4, 5, 6, 7, 8], [4, 2], true);
     const seg = Int32Array.from([2, 0, 2, 1]);
     const out = segmentSum(x, seg, 3);

@@ -12,10 +12,10 @@
  * Models are plain objects of typed arrays: they cross a worker boundary as is.
  */
 import type { Backend } from '../grad/backend';
-import { CpuBackend } from '../grad/backends/cpu';
+import { JsBackend } from '../grad/backends/js';
 import { add, mul, scale, square } from '../grad/ops/elementwise';
 import { gather } from '../grad/ops/movement';
-import { sum } from '../grad/ops/reduce';
+import { sum } from '../grad/ops/broadcast';
 import { crossEntropy } from '../grad/functional';
 import { AdamW } from '../grad/optim';
 import { Tensor, backward, noGrad, record, tidy, zeroGrad } from '../grad/tensor';
@@ -118,7 +118,7 @@ export function trainOnTerms(terms: TermCounts, labels: readonly string[], o: Tr
   const k = classes.length;
   const lambda = 1 / (2 * (o.c ?? 10) * n);
 
-  const be = o.backend ?? new CpuBackend();
+  const be = o.backend ?? new JsBackend();
   const w = Tensor.zeros(be, [vocab.length, k], true);
   const b = Tensor.zeros(be, [k], true);
   const opt = new AdamW([w, b], { lr: o.lr ?? 0.2, weightDecay: 0 });
@@ -228,7 +228,7 @@ function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end
   const k = model.classes.length;
   const out = new Float32Array(n * k);
   const table = rowTable(model);
-  const be = o.backend ?? new CpuBackend();
+  const be = o.backend ?? new JsBackend();
   const chunk = o.chunk ?? 2048;
   const w = Tensor.fromData(be, model.weights, [model.vocab.length, k]);
   const b = Tensor.fromData(be, model.bias, [k]);

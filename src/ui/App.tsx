@@ -1,5 +1,6 @@
 import type { ReactElement } from 'react';
 import type { Database } from '../api/database';
+import { OfflineIndicator } from './OfflineIndicator';
 import { ClassifyStep } from './steps/ClassifyStep';
 import { DataStep } from './steps/DataStep';
 import { ExportStep } from './steps/ExportStep';
@@ -38,6 +39,7 @@ function Workbench() {
         <div className="brand">
           <h1>jammi-web</h1>
           <p>Private text classification: your files are processed in this browser and never uploaded.</p>
+          <OfflineIndicator db={w.db} />
         </div>
         {w.source && (
           <p className="current" aria-label="Current source">

@@ -9,7 +9,7 @@ export function ExportStep() {
   if (!w.source || !w.table) return <p className="empty">Load a source first.</p>;
   const source = w.source;
   const labelled = w.labelColumn ? w.table.numRows - w.unlabelled : 0;
-  const exportAs = async (format: 'arrow' | 'csv') => {
+  const exportAs = async (format: 'arrow' | 'csv' | 'parquet') => {
     setError(null);
     try {
       downloadBlob(await w.db.export(source, format), `${source}.${format}`);
@@ -36,6 +36,9 @@ export function ExportStep() {
         </button>
         <button type="button" onClick={() => void exportAs('csv')}>
           Export CSV
+        </button>
+        <button type="button" onClick={() => void exportAs('parquet')}>
+          Export Parquet
         </button>
       </div>
       <p className="hint">Classification results export from the Classify step; fine-tuned adapters download from the Train step.</p>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readLabelled } from './datasets.test-util';
-import { SuggesterCore } from './suggester';
+import { readLabelled } from '../label/datasets.test-util';
+import { SuggesterCore } from '../label/suggester';
 import { Suggesters, type SuggestEndpoint } from './suggesters';
-import { uncertainty } from './queue';
-import type { SuggesterStatus } from './types';
+import { uncertainty } from '../label/queue';
+import type { SuggesterStatus } from '../label/types';
 
 /** The suggest worker's API in this process; each call yields first, as a worker round trip would. */
 function inProcess(): SuggestEndpoint & { calls: string[] } {

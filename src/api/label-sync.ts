@@ -6,8 +6,8 @@
  */
 import { wrap, type Remote } from 'comlink';
 import type { LabelLogApi } from '../../workers/label-log.worker';
-import type { LogEntry } from './label-log';
-import type { LabelEdits } from './labels';
+import type { LogEntry } from '../data/label-log';
+import type { LabelEdits } from '../data/labels';
 
 export type RemoteChange = { full: LabelEdits } | { entries: LogEntry[] };
 

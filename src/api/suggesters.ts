@@ -6,9 +6,9 @@
  */
 import { wrap, type Remote } from 'comlink';
 import type { SuggestApi } from '../../workers/suggest.worker';
-import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from './queue';
-import { notReadyReason } from './suggester';
-import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from './types';
+import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from '../label/queue';
+import { notReadyReason } from '../label/suggester';
+import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 
 /** What the suggesters read from the database: a column's values as plain arrays. */
 export interface SuggesterHost {
