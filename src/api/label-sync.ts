@@ -4,8 +4,9 @@
  * BroadcastChannel message says where the log ends; a tab behind reads what it missed, in log order, so every
  * tab ends with the same labels (the last append of a row wins everywhere).
  */
-import { wrap, type Remote } from 'comlink';
+import type { Remote } from 'comlink';
 import type { LabelLogApi } from '../../workers/label-log.worker';
+import { WorkerBridge } from './worker-bridge';
 import type { LogEntry } from '../data/label-log';
 import type { LabelEdits } from '../data/labels';
 
@@ -21,7 +22,7 @@ const CHANNEL = 'jammi-labels';
 
 export class LabelSync {
   private readonly positions = new Map<string, Position>();
-  private readonly remote: Remote<LabelLogApi>;
+  private readonly bridge: WorkerBridge<LabelLogApi>;
   private readonly channel: BroadcastChannel;
 
   /** Where OPFS, workers, Web Locks and BroadcastChannel all exist. */
@@ -30,13 +31,19 @@ export class LabelSync {
   }
 
   constructor(private readonly onRemote: (name: string, change: RemoteChange) => void) {
-    const w = new Worker(new URL('../../workers/label-log.worker.ts', import.meta.url), { type: 'module', name: 'jammi-label-log' });
-    this.remote = wrap<LabelLogApi>(w);
+    this.bridge = new WorkerBridge<LabelLogApi>(() => new Worker(new URL('../../workers/label-log.worker.ts', import.meta.url), { type: 'module', name: 'jammi-label-log' }), {
+      what: 'Saving labels',
+      crashMessage: (detail) => `The label log worker failed: ${detail}`,
+    });
     this.channel = new BroadcastChannel(CHANNEL);
     this.channel.onmessage = (e: MessageEvent<{ name: string; gen: number; end: number }>) => {
       const p = this.positions.get(e.data?.name);
       if (p && (e.data.gen !== p.gen || e.data.end > p.end)) this.then(e.data.name, () => this.catchUp(e.data.name));
     };
+  }
+
+  private call<T>(job: (api: Remote<LabelLogApi>) => Promise<T>): Promise<T> {
+    return this.bridge.call(job);
   }
 
   private position(name: string): Position {
@@ -55,7 +62,7 @@ export class LabelSync {
 
   /** The labels saved for a source (snapshot + log). */
   async load(name: string): Promise<LabelEdits> {
-    const s = await this.remote.load(name);
+    const s = await this.call((api) => api.load(name));
     const p = this.position(name);
     p.gen = s.gen;
     p.end = s.end;
@@ -66,7 +73,7 @@ export class LabelSync {
   append(name: string, entry: LogEntry): Promise<void> {
     return this.then(name, async () => {
       const p = this.position(name);
-      const r = await this.remote.append(name, entry);
+      const r = await this.call((api) => api.append(name, entry));
       const unbroken = r.start === p.end && r.gen === (r.compacted ? p.gen + 1 : p.gen);
       if (unbroken) {
         p.gen = r.gen;
@@ -78,7 +85,7 @@ export class LabelSync {
 
   private async catchUp(name: string): Promise<void> {
     const p = this.position(name);
-    const r = await this.remote.since(name, p.gen, p.end);
+    const r = await this.call((api) => api.since(name, p.gen, p.end));
     p.gen = r.gen;
     p.end = r.end;
     if (r.full) this.onRemote(name, { full: r.full });
@@ -86,7 +93,7 @@ export class LabelSync {
   }
 
   async remove(name: string): Promise<void> {
-    await this.then(name, () => this.remote.remove(name));
+    await this.then(name, () => this.call((api) => api.remove(name)));
     this.positions.delete(name);
   }
 }

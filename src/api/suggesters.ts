@@ -4,8 +4,8 @@
  * the suggest worker; labelling never waits on it. Trains once every class has 2 labels, then after every
  * `retrainEvery` new labels (and on demand); a retrain asked for during one runs right after it.
  */
-import { wrap, type Remote } from 'comlink';
 import type { SuggestApi } from '../../workers/suggest.worker';
+import { WorkerBridge } from './worker-bridge';
 import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from '../label/queue';
 import { notReadyReason } from '../label/suggester';
 import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
@@ -45,17 +45,27 @@ export interface SuggestEndpoint {
   dead: Promise<never>;
 }
 
+/** The suggest worker through the one worker bridge; a crash (the bridge starts a new worker) forgets the corpora sent. */
 function suggestWorker(onDead: () => void): SuggestEndpoint {
-  const w = new Worker(new URL('../../workers/suggest.worker.ts', import.meta.url), { type: 'module', name: 'jammi-suggest' });
-  const dead = new Promise<never>((_, reject) =>
-    w.addEventListener('error', (e) => {
-      onDead();
-      reject(new Error(`the suggest worker failed: ${e.message || 'it could not start'}`));
-    }),
-  );
-  dead.catch(() => undefined);
-  const remote: Remote<SuggestApi> = wrap<SuggestApi>(w);
-  return { remote: remote as unknown as SuggestEndpoint['remote'], dead };
+  const bridge = new WorkerBridge<SuggestApi>(() => new Worker(new URL('../../workers/suggest.worker.ts', import.meta.url), { type: 'module', name: 'jammi-suggest' }), {
+    what: 'The suggester',
+    crashMessage: (detail) => `The suggest worker failed: ${detail}`,
+  });
+  const call = <T>(job: Parameters<typeof bridge.call<T>>[0]) =>
+    bridge.call(job).catch((e: unknown) => {
+      if ((e as { code?: string })?.code === 'worker_crashed') onDead();
+      throw e;
+    });
+  return {
+    dead: new Promise<never>(() => {}),
+    remote: {
+      setTexts: (k, t) => call((api) => api.setTexts(k, t)),
+      train: (r) => call((api) => api.train(r)),
+      score: (k, t) => call((api) => api.score(k, t)),
+      similar: (k, r, n) => call((api) => api.similar(k, r, n)),
+      forget: (k) => call((api) => api.forget(k)),
+    },
+  };
 }
 
 export class Suggesters {
