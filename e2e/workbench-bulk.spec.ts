@@ -90,3 +90,33 @@ test('two tabs labelling at once lose nothing', async ({ context }) => {
   await expect.poll(() => a.evaluate(() => Boolean(window.jammi))).toBe(true);
   expect(await storedLabels(a, 'sms', 'label')).toEqual(want);
 });
+
+test('bulk: "similar to this row" from the focused view labels the nearest unlabelled rows, best first; one undo reverts', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openAt(page, '#label?source=sms&label=label&text=text');
+  await loadCsv(page, 'sms', sms.csv, 1000);
+  await addClasses(page, ['ham', 'spam']);
+  const seed = await currentRow(page);
+  await labelPanel(page).getByRole('button', { name: 'label similar rows…' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/view=bulk/);
+  const bulk = page.getByRole('region', { name: 'Label in bulk' });
+  await expect(bulk.getByLabel('Similar to row')).toHaveValue(String(seed + 1));
+  await bulk.getByLabel('How many similar rows').fill('12');
+  const near = await page.evaluate((row) => window.jammi!.similarRows({ source: 'sms', textColumn: 'text', row, limit: 12 }), seed);
+  expect(near).toHaveLength(12);
+  expect(near.map((n) => n.row)).not.toContain(seed);
+  for (let i = 1; i < near.length; i++) expect(near[i - 1].similarity).toBeGreaterThanOrEqual(near[i].similarity);
+  await expect(bulk.getByTestId('bulk-count')).toHaveText('12 rows match');
+  const shown = await bulk.getByRole('list', { name: 'Matching rows' }).locator('li .row-number').allTextContents();
+  expect(shown.map((t) => Number(t) - 1)).toEqual(near.map((n) => n.row));
+
+  await bulk.getByLabel('Bulk label').selectOption('ham');
+  await bulk.getByRole('button', { name: 'Label these 12 rows as ham' }).focus();
+  await page.keyboard.press('Enter');
+  const want = sms.texts.map((_, r) => (near.some((n) => n.row === r) ? 'ham' : null));
+  await expect.poll(() => storedLabels(page, 'sms', 'label')).toEqual(want);
+  await bulk.getByRole('status').getByRole('button', { name: 'Undo' }).focus();
+  await page.keyboard.press('Enter');
+  await expect.poll(() => storedLabels(page, 'sms', 'label')).toEqual(sms.texts.map(() => null));
+});
