@@ -1,9 +1,8 @@
 import { useRef, useState, type MutableRefObject } from 'react';
 import { useWorkbench } from './workbench/context';
 import { ROW_MIME, TableView, type RowLabeling } from './TableView';
+import { classIndexOf, classKey } from './workbench/keys';
 
-/** The key that picks class `i` (0-based): 1–9, then Shift+1–9 for 10–18. */
-export const classKey = (i: number) => (i < 9 ? String(i + 1) : i < 18 ? `⇧${i - 8}` : '');
 
 /**
  * The labelling bar of the Label step: which column holds the labels (new or existing) and which holds the text,
@@ -116,9 +115,8 @@ export function LabelTable({ pickRef, undo }: { pickRef: MutableRefObject<(label
             if (back !== undefined) setSelected(back);
             return true;
           }
-          const digit = /^(?:Digit|Numpad)([1-9])$/.exec(e.code)?.[1] ?? (/^[1-9]$/.test(e.key) ? e.key : null);
-          const index = digit ? Number(digit) - 1 + (e.shiftKey ? 9 : 0) : -1;
-          if (digit && classes[index] !== undefined) {
+          const index = classIndexOf(e);
+          if (index !== null && classes[index] !== undefined) {
             session.apply({ [row]: classes[index] });
             setSelected(Math.min(table.numRows - 1, row + 1));
             return true;

@@ -1,6 +1,6 @@
 import { memo, useEffect, useRef, useState, type KeyboardEvent, type MutableRefObject } from 'react';
 import type { QueueStrategy, SuggesterStatus, Suggestion, TextFilter } from '../../label/types';
-import { classKey } from '../Labeling';
+import { classIndexOf, classKey } from './keys';
 import { useWorkbench } from './context';
 import { KeyHelp } from './KeyHelp';
 import { labelApi } from './label-api';
@@ -8,12 +8,6 @@ import { regexError, useQueue } from './useSuggester';
 import { StrategyPicker } from './SuggesterControls';
 
 const isField = (t: EventTarget) => t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
-
-/** The class index a key picks: 1–9 → 0–8, Shift+1–9 → 9–17 (by key position, so any layout works). */
-export function classIndexOf(e: { code: string; key: string; shiftKey: boolean }): number | null {
-  const digit = /^(?:Digit|Numpad)([1-9])$/.exec(e.code)?.[1] ?? (/^[1-9]$/.test(e.key) ? e.key : null);
-  return digit ? Number(digit) - 1 + (e.shiftKey ? 9 : 0) : null;
-}
 
 /**
  * One row at a time, in the queue's order: its text large, the other columns small, the newest model's suggestion
