@@ -268,7 +268,7 @@ export class Suggesters {
     const probs = s.probsColumn === o.textColumn ? s.probs : null;
     const strategy = o.strategy ?? 'least-confidence';
     const k = s.classes.length;
-    return { s, order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed }), o.limit), probs, k, strategy };
+    return { s, order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed, limit: o.limit }), o.limit), probs, k, strategy };
   }
 
   private candidates(o: QueueOptions, includeLabelled: boolean): number[] {

@@ -51,4 +51,19 @@ describe('active-learning queue', () => {
     expect(textMatcher({ pattern: 'a', regex: true, flags: 'g' })('a')).toBe(true); // no lastIndex state
     expect(() => textMatcher({ pattern: '(', regex: true })).toThrow('The filter /(/ is not a valid regular expression');
   });
+
+  it('a top-k selection gives the first rows of the full order, ties included', () => {
+    const n = 2000;
+    const p: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const a = [0.5, 0.6, 0.9, 0.75][r % 4] + ((r * 7919) % 13) / 1000; // many exact ties
+      p.push(Math.min(a, 1), 1 - Math.min(a, 1));
+    }
+    const rows = Array.from({ length: n }, (_, i) => n - 1 - i);
+    for (const strategy of ['least-confidence', 'margin', 'entropy'] as const) {
+      const full = rankRows({ rows, probs: p, k: 2, strategy });
+      for (const limit of [1, 20, 100]) expect(rankRows({ rows, probs: p, k: 2, strategy, limit })).toEqual(full.slice(0, limit));
+    }
+    expect(rankRows({ rows, probs: null, k: 2, strategy: 'file', limit: 3 })).toEqual([0, 1, 2]);
+  });
 });

@@ -53,25 +53,42 @@ export interface RankInput {
   k: number;
   strategy: QueueStrategy;
   seed?: number;
+  /** Only the first `limit` rows of the order are wanted (a top-k selection instead of a full sort). */
+  limit?: number;
 }
 
 /**
  * Candidate rows in queue order. Without a model the uncertainty strategies fall back to file order
  * (every row is equally unknown).
  */
-export function rankRows({ rows, probs, k, strategy, seed = 0 }: RankInput): number[] {
+export function rankRows({ rows, probs, k, strategy, seed = 0, limit }: RankInput): number[] {
   const byRow = [...rows].sort((a, b) => a - b);
-  if (strategy === 'file') return byRow;
-  if (strategy === 'random') return shuffled(byRow, seed);
-  if (probs === null) return byRow;
+  const cut = (order: number[]) => (limit === undefined ? order : order.slice(0, limit));
+  if (strategy === 'file') return cut(byRow);
+  if (strategy === 'random') return cut(shuffled(byRow, seed));
+  if (probs === null) return cut(byRow);
   const score = new Float64Array(probs.length / k);
   const p = new Array<number>(k);
   for (const r of byRow) {
     for (let j = 0; j < k; j++) p[j] = probs[r * k + j];
     score[r] = uncertainty(p, strategy);
   }
+  if (limit !== undefined && limit < byRow.length / 8) return topRows(byRow, score, limit);
   // NOTE: Array.prototype.sort is stable, so equal scores stay in row order.
   return byRow.sort((a, b) => score[b] - score[a]);
+}
+
+/** The `limit` highest-scoring rows, best first, ties in row order (`byRow` ascending): what the full sort would start with. */
+function topRows(byRow: readonly number[], score: Float64Array, limit: number): number[] {
+  const top: number[] = [];
+  for (const r of byRow) {
+    if (top.length === limit && score[r] <= score[top[top.length - 1]]) continue;
+    let i = top.length;
+    while (i > 0 && score[top[i - 1]] < score[r]) i--; // equal scores: the earlier row stays ahead
+    top.splice(i, 0, r);
+    if (top.length > limit) top.pop();
+  }
+  return top;
 }
 
 export function rowOf(probs: ArrayLike<number>, r: number, k: number): number[] {
