@@ -14,9 +14,9 @@ const LN2_LO: f32 = -2.12194440e-4;
   return f32x4.add(f32x4.mul(p, x), f32x4.splat(c));
 }
 
-/** e^x, relative error ~1e-7; 0 below −87.33, +∞ above 88.72. */
+/** e^x, relative error ~1e-7; float32 denormals down to −103.9, 0 below, +∞ above 88.72. */
 export function exp4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.33)), f32x4.splat(88.37));
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-103.9)), f32x4.splat(88.72));
   const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
@@ -26,11 +26,14 @@ export function exp4(x: v128): v128 {
   p = step(p, r, 1.6666665459e-1);
   p = step(p, r, 5.0000001201e-1);
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  let y = f32x4.mul(p, pow2);
-  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(-87.33)));
-  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(88.72)));
-  return v128.bitselect(x, y, f32x4.ne(x, x)); // NaN stays NaN
+  // NOTE: 2^n as 2^(n>>1) · 2^(n − n>>1): n spans [−150, 128], past what one exponent field holds
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const y = f32x4.mul(f32x4.mul(p, i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23)), i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23));
+  const lo = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(-103.9)));
+  const hi = v128.bitselect(f32x4.splat(Infinity), lo, f32x4.gt(x, f32x4.splat(88.72)));
+  return v128.bitselect(x, hi, f32x4.ne(x, x)); // NaN stays NaN
 }
 
 /** ln x; −∞ at 0, NaN below 0, +∞ at +∞. */
