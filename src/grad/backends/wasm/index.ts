@@ -10,7 +10,7 @@
 import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../../backend';
 import * as binaries from './kernels.gen.js';
 import { Heap, MAX_PAGES } from './memory';
-import { Pool, ctrlBytes, threadsAllowed, type Kernel } from './pool';
+import { CTRL_BYTES, MAX_CHUNKS, Pool, threadsAllowed, type Kernel } from './pool';
 
 const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'erf', 'sqrt', 'recip', 'relu', 'step', 'sigmoid', 'square'];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq'];
@@ -18,6 +18,9 @@ const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'eq'];
 const PARALLEL_MIN = 1 << 15;
 const MR = 6;
 const NR = 8;
+/** Chunks per thread: elementwise ops and rows split finer (balance), matmul coarser (each chunk packs its panels). */
+const CHUNKS = 4;
+const MATMUL_CHUNKS = 2;
 
 /** A module with one f32x4.relaxed_madd: does this engine have relaxed SIMD? */
 const RELAXED_PROBE = new Uint8Array([
@@ -58,11 +61,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const memory = new WebAssembly.Memory({ initial: 256, maximum: MAX_PAGES, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: () => { throw new Error('wasm abort'); } } });
   const heap = new Heap(memory);
-  const ctrl = heap.alloc(ctrlBytes(threads));
-  new Int32Array(memory.buffer, ctrl, ctrlBytes(threads) / 4).fill(0);
+  const ctrl = heap.alloc(CTRL_BYTES);
+  new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4).fill(0);
   const pool = await Pool.create(threads, module, instance, memory, ctrl);
   const scratchBytes = (instance.exports.scratchBytes as () => number)();
-  const scratch = Array.from({ length: threads }, () => heap.alloc(scratchBytes));
+  // matmul packing scratch: one per chunk (a chunk may run on any thread)
+  const scratch = threads === 1 ? [heap.alloc(scratchBytes)] : Array.from({ length: MATMUL_CHUNKS * threads }, () => heap.alloc(scratchBytes));
   return new WasmBackend(heap, pool, scratch, relaxed, opts.parallelMin ?? PARALLEL_MIN);
 }
 
@@ -93,12 +97,15 @@ export class WasmBackend implements Backend {
     if (p < 0) throw new Error('WasmBackend: buffer used after dispose');
     return p;
   }
-  /** Run `kernel` on as many threads as `work` deserves, args from `job(t, parts)` (null: nothing for t). */
-  private par(kernel: Kernel, work: number, job: (t: number, parts: number) => number[] | null): void {
-    const parts = work >= this.parallelMin ? this.threads : 1;
-    const jobs: (number[] | null)[] = [];
-    for (let t = 0; t < parts; t++) jobs.push(job(t, parts));
-    this.pool.run(kernel, jobs);
+  /** Run `kernel` in as many chunks as `work` deserves, args of chunk t from `job(t, parts)` (null: empty). */
+  private par(kernel: Kernel, work: number, job: (t: number, parts: number) => number[] | null, perThread = CHUNKS): void {
+    const parts = work >= this.parallelMin && this.threads > 1 ? Math.min(MAX_CHUNKS, this.threads * perThread) : 1;
+    const jobs: number[][] = [];
+    for (let t = 0; t < parts; t++) {
+      const j = job(t, parts);
+      if (j !== null) jobs.push(j);
+    }
+    if (jobs.length > 0) this.pool.run(kernel, jobs);
   }
   private range(kernel: Kernel, total: number, align: number, args: (s: number, e: number) => number[], work = total): void {
     this.par(kernel, work, (t, parts) => {
@@ -257,7 +264,7 @@ export class WasmBackend implements Backend {
       const [s, e] = part(byRows ? m : n, parts, t, byRows ? MR : NR);
       if (s >= e) return null;
       return byRows ? args(s, e, 0, n, t) : args(0, m, s, e, t);
-    });
+    }, MATMUL_CHUNKS);
     return o;
   }
 

@@ -4,14 +4,21 @@
  * bumps the generation, runs its own slot and waits (Atomics.wait) until every worker counted down.
  * Workers are Node worker_threads in Node and module Workers in a browser; Atomics.wait is not allowed on a
  * browser's main thread, so there the backend runs one thread (see `threadsAllowed`).
+ *
+ * An op comes as a list of chunks (disjoint parts of its output); every thread, the caller included, claims the
+ * next unclaimed chunk until none is left, and the caller then waits only for chunks still running. So a worker
+ * that is slow to wake (a busy machine) costs nothing: the caller does its chunks. Which thread runs a chunk never
+ * changes its result (see index.ts), so the results stay byte-identical.
  */
 import { workerMain, type WorkerInit } from './worker-main';
 
 /** Exports callable through the pool, in job-slot order. */
 export const KERNELS = ['unary', 'affine', 'fill', 'binary', 'strided', 'reduce', 'softmaxRows', 'normalizeRows', 'gather', 'scatterAdd', 'matmul'] as const;
 export type Kernel = (typeof KERNELS)[number];
-/** Bytes of the control block: 64 of counters, then one 256-byte job slot per thread. */
-export const ctrlBytes = (threads: number): number => 64 + 256 * threads;
+/** Most chunks one op may have. */
+export const MAX_CHUNKS = 64;
+/** Bytes of the control block: 64 of counters, then one 256-byte job per chunk. */
+export const CTRL_BYTES = 64 + 256 * MAX_CHUNKS;
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined' && typeof self === 'undefined';
 
@@ -55,62 +62,74 @@ async function spawn(): Promise<Thread> {
 
 export class Pool {
   private readonly ctrl32: Int32Array;
-  private readonly slots: Float64Array[];
+  private readonly jobs: Float64Array;
   private readonly workers: Thread[];
+  private gen = 0;
 
   private constructor(readonly threads: number, private readonly exports: Record<Kernel, (...a: number[]) => void>, memory: WebAssembly.Memory, ctrl: number, workers: Thread[]) {
     this.ctrl32 = new Int32Array(memory.buffer, ctrl, 16);
-    this.slots = Array.from({ length: threads }, (_, t) => new Float64Array(memory.buffer, ctrl + 64 + 256 * t, 32));
+    this.jobs = new Float64Array(memory.buffer, ctrl + 64, MAX_CHUNKS * 32);
     this.workers = workers;
   }
 
-  /** A pool of `threads` (the caller included) on `memory`; `ctrl` is a block of ctrlBytes(threads) in it. */
+  /** A pool of `threads` (the caller included) on `memory`; `ctrl` is a zeroed block of CTRL_BYTES in it. */
   static async create(threads: number, module: WebAssembly.Module, instance: WebAssembly.Instance, memory: WebAssembly.Memory, ctrl: number): Promise<Pool> {
     const exports = Object.fromEntries(KERNELS.map((k) => [k, instance.exports[k]])) as Record<Kernel, (...a: number[]) => void>;
     const workers: Thread[] = [];
     for (let tid = 1; tid < threads; tid++) workers.push(await spawn());
-    workers.forEach((w, i) => w.post({ module, memory, ctrl, tid: i + 1, names: [...KERNELS] }));
+    workers.forEach((w) => w.post({ module, memory, ctrl, names: [...KERNELS] }));
     await Promise.all(workers.map((w) => w.ready));
     return new Pool(threads, exports, memory, ctrl, workers);
   }
 
-  /** Run `kernel` with jobs[t] on thread t (null: nothing for it); returns when every thread is done. */
-  run(kernel: Kernel, jobs: (number[] | null)[]): void {
-    if (jobs.length === 1 || this.threads === 1) {
-      for (const j of jobs) if (j !== null) this.exports[kernel](...j);
+  /** Run `kernel` once per chunk (argument lists); returns when every chunk is done. */
+  run(kernel: Kernel, chunks: number[][]): void {
+    const fn = this.exports[kernel];
+    if (chunks.length === 1 || this.threads === 1) {
+      for (const j of chunks) fn(...j);
       return;
     }
+    if (chunks.length > MAX_CHUNKS) throw new Error(`WasmBackend: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
     const c = this.ctrl32;
     const f = KERNELS.indexOf(kernel);
-    for (let t = 1; t < this.threads; t++) {
-      const s = this.slots[t];
-      const j = jobs[t] ?? null;
-      s[0] = j === null ? -1 : f;
-      if (j !== null) {
-        s[1] = j.length;
-        for (let i = 0; i < j.length; i++) s[2 + i] = j[i];
-      }
-    }
-    Atomics.store(c, 1, this.threads - 1);
-    Atomics.add(c, 0, 1);
+    chunks.forEach((j, i) => {
+      const s = i * 32;
+      this.jobs[s] = f;
+      this.jobs[s + 1] = j.length;
+      for (let a = 0; a < j.length; a++) this.jobs[s + 2 + a] = j[a];
+    });
+    const n = chunks.length;
+    this.gen = (this.gen + 1) & 0x7fffffff;
+    const tag = this.gen & 0xfffff;
+    Atomics.store(c, 2, n);
+    Atomics.store(c, 3, 0);
+    Atomics.store(c, 1, tag << 11);
+    Atomics.store(c, 0, this.gen);
     Atomics.notify(c, 0);
     let err: unknown = null;
-    try {
-      if (jobs[0] !== null && jobs[0] !== undefined) this.exports[kernel](...jobs[0]);
-    } catch (e) {
-      err = e;
+    for (;;) {
+      const v = Atomics.load(c, 1);
+      const i = v & 2047;
+      if (i >= n) break;
+      if (Atomics.compareExchange(c, 1, v, v + 1) !== v) continue;
+      try {
+        fn(...chunks[i]);
+      } catch (e) {
+        err = e;
+      }
+      Atomics.add(c, 3, 1);
     }
-    for (let v = Atomics.load(c, 1); v !== 0; v = Atomics.load(c, 1)) Atomics.wait(c, 1, v);
+    for (let d = Atomics.load(c, 3); d < n; d = Atomics.load(c, 3)) Atomics.wait(c, 3, d);
     if (err !== null) throw err;
-    if (Atomics.load(c, 3) !== 0) {
-      Atomics.store(c, 3, 0);
+    if (Atomics.load(c, 5) !== 0) {
+      Atomics.store(c, 5, 0);
       throw new Error(`WasmBackend: ${kernel} failed on a worker thread`);
     }
   }
 
   close(): void {
     if (this.workers.length === 0) return;
-    Atomics.store(this.ctrl32, 2, 1);
+    Atomics.store(this.ctrl32, 4, 1);
     Atomics.add(this.ctrl32, 0, 1);
     Atomics.notify(this.ctrl32, 0);
     for (const w of this.workers) w.terminate();
