@@ -27,6 +27,8 @@ const STEPS = 3;
 const STEP_BUDGET_S = 30;
 /** WebGPU is skipped where a probe predicts a step slower than this. */
 const WEBGPU_MAX_STEP_S = 60;
+/** JAMMI_BENCH_SKIP=js,webgpu skips those engines (the JS backend takes minutes per step on a busy machine). */
+const SKIP = new Set((process.env.JAMMI_BENCH_SKIP ?? '').split(',').filter(Boolean));
 
 /** Deterministic token ids (no tokenizer needed): [CLS] … [SEP], the last rows padded a little so masking is real. */
 function batchData() {
@@ -270,9 +272,12 @@ export async function run({ baseURL }) {
     be.close();
     log(`wasm Node ${t}t ${wasmNode[t].median.toFixed(0)} ms`);
   }
-  log('JS backend in Node…');
-  const node = await measureSteps(g, new g.CpuBackend('f32'), { ...common, weights: new Uint8Array(weightsBytes) });
-  log(`Node ${node.median.toFixed(0)} ms`);
+  let node = null;
+  if (!SKIP.has('js')) {
+    log('JS backend in Node…');
+    node = await measureSteps(g, new g.CpuBackend('f32'), { ...common, weights: new Uint8Array(weightsBytes) });
+    log(`Node ${node.median.toFixed(0)} ms`);
+  }
 
   // The lab page has no src/nn, and a 90 MB Playwright route is unreliable: a tiny CORS server (cross-origin
   // isolated pages accept it with Cross-Origin-Resource-Policy) hands the page the engine bundle and the weights.
@@ -300,15 +305,16 @@ export async function run({ baseURL }) {
       log(`wasm Chromium ${t}t ${wasmPage[t].median.toFixed(0)} ms (${wasmPage[t].backend})`);
     }
     log('CPU backend in Chromium…');
-    cpuPage = await inPage(page, 'cpu', common);
-    log(`Chromium CPU ${cpuPage.median.toFixed(0)} ms`);
+    if (!SKIP.has('js')) cpuPage = await inPage(page, 'cpu', common);
+    if (cpuPage) log(`Chromium CPU ${cpuPage.median.toFixed(0)} ms`);
     const info = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
       return a ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device } : null;
     });
     software = info !== null && /swiftshader|llvmpipe|software/i.test(Object.values(info).join(' '));
     adapter = info === null ? 'no adapter' : Object.values(info).filter(Boolean).join(' / ') || 'unnamed adapter';
-    if (info !== null) {
+    if (SKIP.has('webgpu')) skipWhy = 'JAMMI_BENCH_SKIP';
+    else if (info !== null) {
       probe = await probeWebGpu(page);
       log(`WebGPU probe: ${probe.gflops.toFixed(2)} GFLOP/s, ~${probe.predictedS.toFixed(0)} s/step predicted`);
       if (probe.predictedS <= WEBGPU_MAX_STEP_S) {
@@ -344,8 +350,7 @@ export async function run({ baseURL }) {
     row(`wasm in Chromium, 1 thread (${wasmPage[1].backend})`, wasmPage[1], `${(wasmPage[1].median / torch[1].median).toFixed(2)}× PyTorch 1 thread`),
     row(`wasm in Node, 2 threads (${wasmNode[2].backend})`, wasmNode[2], target(wasmNode[2])),
     row(`wasm in Node, 1 thread (${wasmNode[1].backend})`, wasmNode[1], `${(wasmNode[1].median / torch[1].median).toFixed(2)}× PyTorch 1 thread`),
-    row('JS backend in Node', node, ''),
-    row('JS backend in Chromium', cpuPage, ''),
+    ...[['JS backend in Node', node], ['JS backend in Chromium', cpuPage]].map(([name, r]) => (r ? row(name, r, '') : [name, 'skipped', '', '0', '', '', '', 'skipped: JAMMI_BENCH_SKIP'])),
   ];
   if (gpu) rows.push(row(gpuName, gpu, software ? 'emulator on the CPU cores' : ''));
   else

@@ -89,29 +89,36 @@ export function sigmoid4(x: v128): v128 {
 export function erf4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const x2 = f32x4.mul(ax, ax);
-  // 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1)), n = 0..9, by Horner in x²
-  let s = poly(x2, -1.0 / (362880.0 * 19.0), 1.0 / (40320.0 * 17.0));
-  s = step(s, x2, -1.0 / (5040.0 * 15.0));
-  s = step(s, x2, 1.0 / (720.0 * 13.0));
-  s = step(s, x2, -1.0 / (120.0 * 11.0));
-  s = step(s, x2, 1.0 / (24.0 * 9.0));
-  s = step(s, x2, -1.0 / (6.0 * 7.0));
-  s = step(s, x2, 1.0 / (2.0 * 5.0));
-  s = step(s, x2, -1.0 / 3.0);
-  s = step(s, x2, 1.0);
-  const series = f32x4.mul(f32x4.mul(s, ax), f32x4.splat(1.1283791670955126));
-  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(ax, f32x4.splat(0.5))));
-  let q = poly(t, 0.17087277, -0.82215223);
-  q = step(q, t, 1.48851587);
-  q = step(q, t, -1.13520398);
-  q = step(q, t, 0.27886807);
-  q = step(q, t, -0.18628806);
-  q = step(q, t, 0.09678418);
-  q = step(q, t, 0.37409196);
-  q = step(q, t, 1.00002368);
-  q = step(q, t, -1.26551223);
-  const erfc = f32x4.mul(t, exp4(f32x4.sub(q, x2)));
-  const tail = f32x4.sub(f32x4.splat(1), erfc);
-  const r = v128.bitselect(series, tail, f32x4.lt(ax, f32x4.splat(1)));
+  const small = f32x4.lt(ax, f32x4.splat(1));
+  // NOTE: each branch is skipped when no lane needs it; a lane's value never depends on its neighbours
+  let series = f32x4.splat(0);
+  if (v128.any_true(small)) {
+    // 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1)), n = 0..9, by Horner in x²
+    let s = poly(x2, -1.0 / (362880.0 * 19.0), 1.0 / (40320.0 * 17.0));
+    s = step(s, x2, -1.0 / (5040.0 * 15.0));
+    s = step(s, x2, 1.0 / (720.0 * 13.0));
+    s = step(s, x2, -1.0 / (120.0 * 11.0));
+    s = step(s, x2, 1.0 / (24.0 * 9.0));
+    s = step(s, x2, -1.0 / (6.0 * 7.0));
+    s = step(s, x2, 1.0 / (2.0 * 5.0));
+    s = step(s, x2, -1.0 / 3.0);
+    s = step(s, x2, 1.0);
+    series = f32x4.mul(f32x4.mul(s, ax), f32x4.splat(1.1283791670955126));
+  }
+  let tail = f32x4.splat(0);
+  if (!v128.all_true<i32>(small)) {
+    const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(ax, f32x4.splat(0.5))));
+    let q = poly(t, 0.17087277, -0.82215223);
+    q = step(q, t, 1.48851587);
+    q = step(q, t, -1.13520398);
+    q = step(q, t, 0.27886807);
+    q = step(q, t, -0.18628806);
+    q = step(q, t, 0.09678418);
+    q = step(q, t, 0.37409196);
+    q = step(q, t, 1.00002368);
+    q = step(q, t, -1.26551223);
+    tail = f32x4.sub(f32x4.splat(1), f32x4.mul(t, exp4(f32x4.sub(q, x2))));
+  }
+  const r = v128.bitselect(series, tail, small);
   return v128.bitselect(x, v128.or(r, v128.and(x, i32x4.splat(0x80000000))), f32x4.ne(x, x));
 }
