@@ -178,3 +178,22 @@ describe.each([1, 2])('wasm primitives vs the float64 reference, %i thread(s)', 
     expect(be.memoryStats().memory).toBeLessThan(64 * 2 ** 20); // three rounds reused one round's memory
   });
 });
+
+describe('wasm memory growth under threads', () => {
+  it('grows the shared memory past its first size while workers compute, results still right', async () => {
+    const be = await createWasmBackend({ threads: 2, parallelMin: 0 });
+    made.push(be);
+    const before = be.memoryStats().memory;
+    const big: DeviceBuffer[] = [];
+    for (let i = 0; i < 6; i++) big.push(be.fill(4 * 2 ** 20, i)); // 6 × 16 MiB
+    expect(be.memoryStats().memory).toBeGreaterThan(before);
+    // a product whose operands lie past the original end of memory
+    const x = rand(65 * 257, 1);
+    const y = rand(257 * 63, 2);
+    const err = diff(be, [x, y], (b, [p, q]) => b.matmul(p, q, { batch: 1, m: 65, n: 63, k: 257, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 }));
+    expect(err).toBeLessThan(1e-6 * Math.sqrt(258) * 4);
+    expect(be.readSync(big[5])[4 * 2 ** 20 - 1]).toBe(5);
+    big.forEach((b) => be.dispose(b));
+    expect(be.liveBuffers()).toBe(0);
+  });
+});
