@@ -257,13 +257,20 @@ export class WasmBackend implements Backend {
     if (batch * m * n === 0) return o;
     const [ars, acs] = d.transA ? [1, m] : [k, 1];
     const [brs, bcs] = d.transB ? [1, k] : [n, 1];
-    const args = (i0: number, i1: number, j0: number, j1: number, t: number): number[] => [ap, bp, o.ptr, batch, m, n, k, ars, acs, brs, bcs, d.aBatchStride, d.bBatchStride, i0, i1, j0, j1, this.scratch[t]];
+    const args = (q0: number, q1: number, i0: number, i1: number, j0: number, j1: number, t: number): number[] => [
+      ap + 4 * q0 * d.aBatchStride, bp + 4 * q0 * d.bBatchStride, o.ptr + 4 * q0 * m * n, q1 - q0, m, n, k, ars, acs, brs, bcs, d.aBatchStride, d.bBatchStride, i0, i1, j0, j1, this.scratch[t],
+    ];
     const work = batch * m * n * Math.max(k, 1);
     const byRows = Math.ceil(m / MR) >= Math.ceil(n / NR);
     this.par('matmul', work / 16, (t, parts) => {
+      // many small products (attention): whole products per chunk; else rows or columns of each product
+      if (batch >= parts) {
+        const [s, e] = part(batch, parts, t, 1);
+        return s < e ? args(s, e, 0, m, 0, n, t) : null;
+      }
       const [s, e] = part(byRows ? m : n, parts, t, byRows ? MR : NR);
       if (s >= e) return null;
-      return byRows ? args(s, e, 0, n, t) : args(0, m, s, e, t);
+      return byRows ? args(0, batch, s, e, 0, n, t) : args(0, batch, 0, m, s, e, t);
     }, MATMUL_CHUNKS);
     return o;
   }

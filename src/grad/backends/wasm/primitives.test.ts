@@ -127,7 +127,7 @@ describe.each([1, 2])('wasm primitives vs the float64 reference, %i thread(s)', 
     expect(diff(be, [rand(7 * 65, 11)], (b, [s]) => { const d = b.fill(65 * 7, -1); b.writeInto({ buf: d, strides: [1, 7], offset: 0 }, [7, 65], s); return d; })).toBe(0);
   });
 
-  const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [1, 7, 65, 63], [2, 63, 257, 7], [3, 65, 7, 257], [1, 257, 63, 65], [2, 1, 1, 257], [1, 6, 8, 0]];
+  const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [5, 7, 9, 13], [1, 7, 65, 63], [2, 63, 257, 7], [3, 65, 7, 257], [1, 257, 63, 65], [2, 1, 1, 257], [1, 6, 8, 0]];
   for (const [batch, m, n, k] of shapes)
     it(`matmul b${batch} ${m}×${k}·${k}×${n}: every transpose, batch stride and shared operand`, () => {
       for (const transA of [false, true])
