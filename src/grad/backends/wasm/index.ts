@@ -42,7 +42,7 @@ class WasmBuffer implements DeviceBuffer {
 }
 
 export interface WasmBackendOptions {
-  /** Threads including the caller (default: 2, or hardwareConcurrency up to 4); 1 where threads are not allowed. */
+  /** Threads including the caller (default: the cores, up to 4); 1 where threads are not allowed. */
   threads?: number;
   /** Force the plain SIMD128 kernels even where relaxed SIMD exists (tests). */
   relaxed?: boolean;
@@ -52,7 +52,7 @@ export interface WasmBackendOptions {
 
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
   const hc = typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 2;
-  const want = Math.max(1, Math.floor(opts.threads ?? Math.min(4, Math.max(2, hc))));
+  const want = Math.max(1, Math.floor(opts.threads ?? Math.min(4, hc)));
   const threads = threadsAllowed() ? want : 1;
   const relaxed = (opts.relaxed ?? true) && hasRelaxedSimd();
   const shared = threads > 1;
@@ -68,6 +68,21 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   // matmul packing scratch: one per chunk (a chunk may run on any thread)
   const scratch = threads === 1 ? [heap.alloc(scratchBytes)] : Array.from({ length: MATMUL_CHUNKS * threads }, () => heap.alloc(scratchBytes));
   return new WasmBackend(heap, pool, scratch, relaxed, opts.parallelMin ?? PARALLEL_MIN);
+}
+
+const shared = new Map<number | undefined, Promise<WasmBackend>>();
+/**
+ * One backend per thread count for the whole context (the engine's jobs share it): its workers and memory are
+ * made once. Buffers stay owned by whoever made them, as with any backend.
+ */
+export function sharedWasmBackend(threads?: number): Promise<WasmBackend> {
+  let p = shared.get(threads);
+  if (p === undefined) {
+    p = createWasmBackend({ threads });
+    p.catch(() => shared.delete(threads));
+    shared.set(threads, p);
+  }
+  return p;
 }
 
 /** [start, end) of part t of `total` split into `parts`, boundaries multiples of `align`. */
