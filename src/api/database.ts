@@ -2,13 +2,13 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/store';
+import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
 import { applyLabels, type LabelEdits } from '../data/labels';
-import { JammiError } from './errors';
+import { JammiError } from '../errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
-import type { LocalModel } from '../infer/model-files';
+import type { LocalModel } from '../nn/model-files';
 import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
-import { inWorker, proxy } from './worker-call';
+import { proxy, WorkerBridge } from './worker-bridge';
 
 export interface SourceInfo {
   name: string;
@@ -78,9 +78,9 @@ export class Database extends EventTarget {
   /** Parses a CSV file (or CSV text) in a worker and adds it as source `name`. */
   async addSource(name: string, input: File | Blob | string, options: AddSourceOptions = {}): Promise<SourceInfo> {
     name = name.trim();
-    if (!name) throw new JammiError('A source needs a name.');
+    if (!name) throw new JammiError('bad_input', 'A source needs a name.');
     if (this.sources.has(name) || this.loading.has(name)) {
-      throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+      throw new JammiError('bad_input', `A source named "${name}" already exists; remove it first or pick another name.`);
     }
     this.loading.add(name);
     try {
@@ -93,13 +93,19 @@ export class Database extends EventTarget {
   private async ingest(name: string, input: File | Blob | string, options: AddSourceOptions): Promise<SourceInfo> {
     const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
     const { signal, onProgress, ...ingestOptions } = options;
-    const { ipc, info } = await inWorker<IngestApi, Awaited<ReturnType<IngestApi['ingest']>>>(
-      makeIngestWorker,
-      `Loading "${name}"`,
-      signal,
-      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined),
-    ).catch((e: unknown) => {
-      if (e instanceof Error && e.name !== 'AbortError') throw new JammiError(`Could not load "${name}": ${e.message}`);
+    // One fresh worker per load: a cancel terminates it (the only way to stop synchronous parsing mid-flight).
+    const bridge = new WorkerBridge<IngestApi>(makeIngestWorker, {
+      what: `Loading "${name}"`,
+      crashMessage: (detail) => `Loading "${name}" failed in its worker: ${detail}`,
+      oneShot: true,
+    });
+    const { ipc, info } = await bridge
+      .call((api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined), { signal })
+      .catch((e: unknown) => {
+      if (e instanceof Error && e.name !== 'AbortError') {
+        const code = e instanceof JammiError && e.code !== 'run_failed' ? e.code : 'bad_csv';
+        throw new JammiError(code, `Could not load "${name}": ${e.message}`);
+      }
       throw e;
     });
     const source: SourceInfo = {
@@ -135,13 +141,13 @@ export class Database extends EventTarget {
   async setLabels(source: string, column: string, labels: Record<number, string | null>): Promise<void> {
     const s = this.source(source);
     column = column.trim();
-    if (!column) throw new JammiError('Name the label column.');
+    if (!column) throw new JammiError('bad_input', 'Name the label column.');
     const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null ? null : String(l)]));
     let table: Table;
     try {
       table = applyLabels(s.table, column, rows);
     } catch (e) {
-      throw new JammiError((e as Error).message);
+      throw new JammiError('bad_input', (e as Error).message);
     }
     const edits = this.labelEdits.get(source) ?? {};
     edits[column] = { ...edits[column], ...rows };
@@ -221,7 +227,7 @@ export class Database extends EventTarget {
       case 'csv':
         return tableToCsv(table);
       default:
-        throw new JammiError(`Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
     }
   }
 
@@ -229,7 +235,7 @@ export class Database extends EventTarget {
     const s = this.sources.get(name);
     if (!s) {
       const known = [...this.sources.keys()];
-      throw new JammiError(`Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
+      throw new JammiError('bad_input', `Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
     }
     return s;
   }

@@ -6,14 +6,15 @@
  * the rows in the batch); error rows (empty text) did no work and get 0.
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
-import { wrap, type Remote } from 'comlink';
 import type { InferApi } from '../../workers/infer.worker';
-import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
-import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../infer/model-files';
-import { abortError, JammiError } from './errors';
+import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
+import { classificationMetrics, type Metrics } from '../eval/metrics';
+import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
+import { BACKEND_CHOICES } from '../grad/backends/choice';
+import { cancelledError, JammiError } from '../errors';
+import { WorkerBridge } from './worker-bridge';
 
-export type { Backend, Dtype, LocalModel, ModelInfo };
+export type { BackendChoice, Dtype, LocalModel, ModelInfo };
 
 /** Model ids served with the app (`JAMMI_MODELS_DIR`), for pickers. */
 export const servedModels = listServedModels;
@@ -33,7 +34,8 @@ export interface InferOptions {
   task?: 'classification';
   /** Column whose value becomes `_row_id` (as text); by default the row number (0-based). */
   key?: string;
-  backend?: Backend;
+  /** `auto` (default: see src/grad/backends/auto), `webgpu`, `wasm`, or `js` (our engine's JavaScript backend; engine `native`). */
+  backend?: BackendChoice;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
   dtype?: Dtype;
@@ -51,41 +53,11 @@ export interface InferOptions {
 export const EMPTY_TEXT_ERROR = 'Empty or null text input';
 export const DEFAULT_BATCH_SIZE = 32;
 
-/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it ever crashes. */
-let worker: { remote: Remote<InferApi>; dead: Promise<never> } | undefined;
-
-function inferWorker() {
-  if (!worker) {
-    const w = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' });
-    const dead = new Promise<never>((_, reject) =>
-      w.addEventListener('error', (e) => {
-        worker = undefined;
-        reject(new JammiError(`The inference worker failed: ${e.message || 'it could not start'}`));
-      }),
-    );
-    dead.catch(() => undefined);
-    worker = { remote: wrap<InferApi>(w), dead };
-  }
-  return worker;
-}
-
-/** Awaits a worker call, rejecting at once on abort or a worker crash; Comlink's errors come back as JammiError. */
-async function call<T>(p: Promise<T>, signal: AbortSignal | undefined, dead: Promise<never>): Promise<T> {
-  if (signal?.aborted) throw abortError('Classification');
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError('Classification'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([p, aborted, dead]);
-  } catch (e) {
-    if (e instanceof Error && e.name === 'JammiError' && !(e instanceof JammiError)) throw new JammiError(e.message);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
+/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it crashes or does not stop. */
+const inferWorker = new WorkerBridge<InferApi>(
+  () => new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' }),
+  { what: 'Classification', crashMessage: (detail) => `The inference worker failed: ${detail}` },
+);
 
 /** The text of one cell: strings as they are, other values as their text, null as nothing. */
 function cellText(v: unknown): string {
@@ -97,18 +69,18 @@ function checkColumns(table: Table, source: string, names: string[], what: strin
   const available = table.schema.fields.map((f) => f.name);
   for (const name of names) {
     if (!available.includes(name)) {
-      throw new JammiError(`Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
+      throw new JammiError('bad_input', `Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
     }
   }
 }
 
 export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource' | 'hubHost' | 'revision'>): Promise<ModelRef> {
   if (typeof o.model !== 'string') {
-    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('A local model needs a name and its files.');
+    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('bad_input', 'A local model needs a name and its files.');
     return { kind: 'local', model: o.model };
   }
   const id = o.model.trim();
-  if (!id) throw new JammiError('Choose a model.');
+  if (!id) throw new JammiError('bad_input', 'Choose a model.');
   const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
@@ -125,22 +97,22 @@ export type FineTunedLookup = (modelId: string) => { base: ModelRef; files: Reco
 
 export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions, fineTuned: FineTunedLookup = () => null): Promise<Table> {
   const task = o.task ?? 'classification';
-  if (task !== 'classification') throw new JammiError(`Unsupported task "${task}"; only "classification" is supported.`);
+  if (task !== 'classification') throw new JammiError('bad_input', `Unsupported task "${task}"; only "classification" is supported.`);
   const table = await getSource(o.source);
   const columns = typeof o.columns === 'string' ? [o.columns] : [...(o.columns ?? [])];
-  if (columns.length === 0) throw new JammiError('Choose at least one text column.');
+  if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
   checkColumns(table, o.source, columns, 'column');
   if (o.key !== undefined) checkColumns(table, o.source, [o.key], 'key column');
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError(`batchSize must be a positive integer (got ${batchSize}).`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError('bad_input', `batchSize must be a positive integer (got ${batchSize}).`);
   const backend = o.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
-  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu", "wasm" or "js".`);
+  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
-  if (engine !== 'onnx' && engine !== 'native') throw new JammiError(`Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
-  if (o.signal?.aborted) throw abortError('Classification');
+  if (o.signal?.aborted) throw cancelledError('Classification');
 
   const n = table.numRows;
   const textColumns = columns.map((c) => table.getChild(c)!);
@@ -152,9 +124,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     rowIds[r] = keyColumn ? cellText(keyColumn.get(r)) : String(r);
   }
 
-  const { remote, dead } = inferWorker();
-  const { key, info } = await call(
-    remote.load({
+  const { key, info } = await inferWorker.call(
+    (remote) => remote.load({
       ref,
       backend,
       dtype: o.dtype,
@@ -162,8 +133,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       engine: adapted ? 'native' : engine,
       adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
     }),
-    o.signal,
-    dead,
+    { signal: o.signal },
   );
 
   const status: string[] = new Array(n).fill('ok');
@@ -191,7 +161,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   report();
   for (let start = 0; start < todo.length; start += batchSize) {
     const rows = todo.slice(start, start + batchSize);
-    const { predictions, ms } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    const { predictions, ms } = await inferWorker.call((remote) => remote.classify(key, rows.map((r) => texts[r])), { signal: o.signal });
     rows.forEach((r, i) => {
       labels[r] = predictions[i].label;
       confidence[r] = predictions[i].confidence;
@@ -233,11 +203,13 @@ function resultTable(r: {
     ['jammi.model', r.info.model],
     ['jammi.engine', r.info.engine],
     ['jammi.backend', r.info.backend],
+    ['jammi.backend_reason', r.info.backendReason],
     ['jammi.dtype', r.info.dtype],
     ['jammi.model_file', r.info.file],
     ['jammi.max_length', String(r.info.maxLength)],
     ['jammi.labels', JSON.stringify(r.info.labels)],
-    ...(r.info.threads !== undefined ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined ? [['jammi.threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined && r.info.backend === 'wasm' ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);
@@ -269,7 +241,7 @@ export async function runEvaluate(getSource: (name: string) => Promise<Table>, o
   checkColumns(gold, goldName, [o.labelColumn], 'label column');
   if (o.key !== undefined) checkColumns(gold, goldName, [o.key], 'key column');
   for (const c of ['_row_id', '_status', 'label']) {
-    if (!o.results.getChild(c)) throw new JammiError(`The results have no "${c}" column; pass a table from infer.`);
+    if (!o.results.getChild(c)) throw new JammiError('bad_input', `The results have no "${c}" column; pass a table from infer.`);
   }
   const goldLabels = new Map<string, string>();
   const goldKey = o.key !== undefined ? gold.getChild(o.key)! : undefined;

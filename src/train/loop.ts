@@ -4,7 +4,7 @@
  * cancel within one step; NaN/Inf guard. The model is anything that maps row indices to logits.
  */
 import { AdamW, Tensor, backward, clipGradNorm, crossEntropy, learningRate, noGrad, scale, tidy, zeroGrad } from '../grad';
-import { classificationMetrics } from '../infer/metrics';
+import { classificationMetrics } from '../eval/metrics';
 import type { FineTuneConfig } from './config';
 import { Rng } from '../grad/rng';
 import { epochOrder, shuffle } from './data';

@@ -2,22 +2,25 @@
  * What the training worker exposes. One job per worker: `train` runs it to the end (or to a cancel, which keeps
  * the best checkpoint), reporting progress through callbacks; the adapter comes back as its two files.
  */
-import { engineBackend } from '../grad/backends/select';
-import { CpuBackend } from '../grad';
-import { modelName, readModelFile, readModelJson, type ModelRef } from '../infer/model-files';
-import { hasWebGpu } from '../infer/ort';
+import { createEngineBackend, type BackendChoice, type EngineBackend, type EngineBackendName } from '../grad/backends/select';
+import { JsBackend } from '../grad';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, type ModelRef } from '../nn/model-files';
+import { chooseOrtBackend } from '../infer/ort';
 import { TextTokenizer } from '../infer/tokenizer';
 import { modelMaxLength, type LengthConfig } from '../infer/truncate';
-import { writeAdapter } from './adapter';
+import { writeAdapter } from '../nn/adapter-files';
 import type { FineTuneConfig, FineTuneTarget } from './config';
 import { stratifiedSplit } from './data';
-import { loadEmbedder } from './embeddings';
+import { loadEmbedder } from '../infer/embedder';
 import { setupEncoderTarget } from './encoder-target';
-import { l2Normalize, setupHeadTarget } from './head-target';
+import { l2Normalize } from '../nn/adapter-merge';
+import { setupHeadTarget } from './head-target';
 import { TrainingFailed, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
-import type { Adapter } from './adapter';
+import type { Adapter } from '../nn/adapter-files';
 
-export type TrainBackend = 'auto' | 'webgpu' | 'wasm';
+/** The user's choice (see src/grad/backends/select); the report says what ran and why. */
+export type TrainBackend = BackendChoice;
 
 export interface TrainRequest {
   target: FineTuneTarget;
@@ -39,7 +42,10 @@ export interface TrainOutcome {
   result: LoopResult;
   /** Set when training failed after a checkpoint: `files` then hold that best checkpoint. */
   failure?: string;
-  backend: 'webgpu' | 'wasm';
+  /** The engine backend that ran, why, and its CPU threads. */
+  backend: EngineBackendName;
+  backendReason: string;
+  threads: number;
   trainRows: number;
   validationRows: number;
 }
@@ -63,8 +69,8 @@ export const trainApi = {
     const { train, validation } = stratifiedSplit(req.labels, req.config.validation_fraction, req.config.seed);
     const pick = (rows: number[]) => ({ rows, labels: rows.map((r) => req.labels[r]) });
     /** Trains; a failure after a checkpoint still returns that checkpoint's adapter (and says what failed). */
-    const runLoop = async (setup: { trainable: TrainableModel; adapter(values?: Float32Array[]): Promise<Adapter> }, used: 'webgpu' | 'wasm'): Promise<TrainOutcome> => {
-      const sizes = { backend: used, trainRows: train.length, validationRows: validation.length };
+    const runLoop = async (setup: { trainable: TrainableModel; adapter(values?: Float32Array[]): Promise<Adapter> }, used: Pick<EngineBackend, 'name' | 'reason' | 'threads'>): Promise<TrainOutcome> => {
+      const sizes = { backend: used.name, backendReason: used.reason, threads: used.threads, trainRows: train.length, validationRows: validation.length };
       try {
         const result = await trainLoop({ ...loopInput, model: setup.trainable });
         return { files: writeAdapter(await setup.adapter()), result, ...sizes };
@@ -84,7 +90,7 @@ export const trainApi = {
       shouldStop: () => cancelled,
     };
     if (req.target === 'head') {
-      const onnxBackend = req.backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : req.backend;
+      const { backend: onnxBackend, reason: onnxReason } = await chooseOrtBackend(req.backend);
       onPhase({ phase: 'loading', detail: `Loading ${name} (ONNX, ${onnxBackend})` });
       const embedder = await loadEmbedder(req.base, onnxBackend, req.config.max_seq_length);
       onPhase({ phase: 'embedding', detail: `Embedding ${req.texts.length} texts` });
@@ -93,28 +99,25 @@ export const trainApi = {
       );
       await embedder.release();
       // The projection head is small: the CPU engine trains it fastest (no per-op GPU round trips).
-      const backend = new CpuBackend();
+      const backend = new JsBackend();
       const setup = setupHeadTarget({ backend, config: req.config, classes: req.classes, embeddings, baseModel: name, pooling: embedder.pooling });
       onPhase({ phase: 'training', detail: 'Training the projection head' });
       try {
-        return await runLoop(setup, 'wasm');
+        const reason = `the projection head is small: trained on the JavaScript backend (embeddings on ONNX Runtime ${onnxBackend}: ${onnxReason})`;
+        return await runLoop(setup, { name: 'js', reason, threads: 1 });
       } finally {
         setup.dispose();
       }
     }
 
     onPhase({ phase: 'loading', detail: `Loading ${name} (model.safetensors)` });
-    const [config, tokenizerJson, tokenizerConfig, weights] = await Promise.all([
-      readModelJson<LengthConfig & Record<string, unknown>>(req.base, 'config.json'),
-      readModelJson<object>(req.base, 'tokenizer.json'),
-      readModelJson<object>(req.base, 'tokenizer_config.json').catch(() => ({})),
-      readModelFile(req.base, 'model.safetensors'),
-    ]);
-    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, modelMaxLength(config, req.config.max_seq_length));
+    const { config, tokenizer: tok, weights } = await loadModelBundle<LengthConfig & Record<string, unknown>>(req.base, { tokenizer: true, weights: true });
+    const tokenizer = new TextTokenizer(tok!.json, tok!.config, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
-    const { backend, name: used } = await engineBackend(req.backend);
+    const used = await createEngineBackend(req.backend, { modelBytes: weights!.byteLength });
+    const backend = used.backend;
     const setup = setupEncoderTarget({
-      files: { config, weights: new Uint8Array(weights) },
+      files: { config, weights: weights! },
       baseModel: name,
       backend,
       config: req.config,
@@ -122,7 +125,7 @@ export const trainApi = {
       tokens,
       padId: tokenizer.padId,
     });
-    onPhase({ phase: 'training', detail: `Training LoRA on ${used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
+    onPhase({ phase: 'training', detail: `Training LoRA on ${used.name === 'webgpu' ? 'WebGPU' : 'the CPU (JavaScript)'}` });
     try {
       return await runLoop(setup, used);
     } finally {

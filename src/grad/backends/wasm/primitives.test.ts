@@ -3,11 +3,11 @@
 // parallelMin 0 the 2-thread backend splits even the smallest op, so the split itself is what is tested.
 import { afterAll, describe, expect, it } from 'vitest';
 import { sizeOf, stridesOf, type Backend, type DeviceBuffer, type UnaryOp } from '../../backend';
-import { CpuBackend } from '../cpu';
+import { JsBackend } from '../js';
 import { Rng } from '../../rng';
 import { createWasmBackend, type WasmBackend } from './index';
 
-const ref = new CpuBackend('f64');
+const ref = new JsBackend('f64');
 const made: WasmBackend[] = [];
 afterAll(() => made.forEach((b) => b.close()));
 

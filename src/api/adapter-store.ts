@@ -2,17 +2,12 @@
  * Fine-tuned models kept across reloads in the Origin Private File System: `adapters/<id>/` holds the adapter's
  * two files and `meta.json` (written last: a folder without it is incomplete and is ignored).
  */
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './adapter';
+import { writeFile as write } from '../data/opfs';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../nn/adapter-files';
 
 async function adaptersDir(): Promise<FileSystemDirectoryHandle | null> {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;
   return (await navigator.storage.getDirectory()).getDirectoryHandle('adapters', { create: true });
-}
-
-async function write(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
-  const w = await (await dir.getFileHandle(name, { create: true })).createWritable();
-  await w.write(data as FileSystemWriteChunkType);
-  await w.close();
 }
 
 export async function saveAdapter<Meta>(id: string, files: Record<string, Uint8Array>, meta: Meta): Promise<void> {

@@ -2,6 +2,8 @@
  * Keeps loaded sources across reloads in the Origin Private File System: one `<name>.arrow` (Arrow IPC stream)
  * and one `<name>.json` (the ingest info) per source, under `sources/`. Nothing leaves the machine.
  */
+import { writeFile } from './opfs';
+
 export interface StoredSource<Info> {
   ipc: Uint8Array;
   info: Info;
@@ -72,11 +74,4 @@ export async function loadSources<Info>(): Promise<Map<string, StoredSource<Info
     }
   }
   return out;
-}
-
-async function writeFile(dir: FileSystemDirectoryHandle, name: string, data: Uint8Array | string): Promise<void> {
-  const handle = await dir.getFileHandle(name, { create: true });
-  const writable = await handle.createWritable();
-  await writable.write(data as FileSystemWriteChunkType);
-  await writable.close();
 }

@@ -3,6 +3,7 @@
  * a Hub-layout host (default huggingface.co) with every file kept in Cache Storage so the next visit works offline,
  * or a folder the user picked (its files are read in place and never leave the machine).
  */
+import { JammiError } from '../errors';
 
 export const DEFAULT_HUB_HOST = 'https://huggingface.co';
 export const MODEL_CACHE_NAME = 'jammi-models-v1';
@@ -23,13 +24,13 @@ export function modelName(ref: ModelRef): string {
 }
 
 /** Why a file could not be read: `missing` (404 or not in the folder) or `unreadable` (anything else). */
-export class ModelFileError extends Error {
+export class ModelFileError extends JammiError {
   constructor(
     readonly file: string,
     readonly reason: 'missing' | 'unreadable',
     detail: string,
   ) {
-    super(`${file} is ${reason}: ${detail}`);
+    super('model_file', `${file} is ${reason}: ${detail}`);
     this.name = 'ModelFileError';
   }
 }
