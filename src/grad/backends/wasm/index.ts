@@ -63,10 +63,17 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   const heap = new Heap(memory);
   const ctrl = heap.alloc(CTRL_BYTES);
   new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4).fill(0);
-  const pool = await Pool.create(threads, module, instance, memory, ctrl);
+  let pool: Pool;
+  try {
+    pool = await Pool.create(threads, module, instance, memory, ctrl);
+  } catch (e) {
+    // NOTE: workers that cannot start (a CSP without worker-src, no Worker) leave one thread, not a broken backend
+    console.warn(`WasmBackend: ${threads} threads could not start (${(e as Error).message}); running on 1`);
+    pool = await Pool.create(1, module, instance, memory, ctrl);
+  }
   const scratchBytes = (instance.exports.scratchBytes as () => number)();
   // matmul packing scratch: one per chunk (a chunk may run on any thread)
-  const scratch = threads === 1 ? [heap.alloc(scratchBytes)] : Array.from({ length: MATMUL_CHUNKS * threads }, () => heap.alloc(scratchBytes));
+  const scratch = pool.threads === 1 ? [heap.alloc(scratchBytes)] : Array.from({ length: MATMUL_CHUNKS * pool.threads }, () => heap.alloc(scratchBytes));
   return new WasmBackend(heap, pool, scratch, relaxed, opts.parallelMin ?? PARALLEL_MIN);
 }
 

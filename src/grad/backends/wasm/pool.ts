@@ -15,6 +15,8 @@ import { workerMain, type WorkerInit } from './worker-main';
 /** Exports callable through the pool, in job-slot order. */
 export const KERNELS = ['unary', 'affine', 'fill', 'binary', 'strided', 'reduce', 'softmaxRows', 'normalizeRows', 'gather', 'scatterAdd', 'matmul'] as const;
 export type Kernel = (typeof KERNELS)[number];
+/** How long workers may take to start before the pool gives up on them. */
+const START_TIMEOUT_MS = 20_000;
 /** Most chunks one op may have. */
 export const MAX_CHUNKS = 64;
 /** Bytes of the control block: 64 of counters, then one 256-byte job per chunk. */
@@ -76,9 +78,16 @@ export class Pool {
   static async create(threads: number, module: WebAssembly.Module, instance: WebAssembly.Instance, memory: WebAssembly.Memory, ctrl: number): Promise<Pool> {
     const exports = Object.fromEntries(KERNELS.map((k) => [k, instance.exports[k]])) as Record<Kernel, (...a: number[]) => void>;
     const workers: Thread[] = [];
-    for (let tid = 1; tid < threads; tid++) workers.push(await spawn());
-    workers.forEach((w) => w.post({ module, memory, ctrl, names: [...KERNELS] }));
-    await Promise.all(workers.map((w) => w.ready));
+    try {
+      for (let tid = 1; tid < threads; tid++) workers.push(await spawn());
+      workers.forEach((w) => w.post({ module, memory, ctrl, names: [...KERNELS] }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`workers not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)));
+      await Promise.race([Promise.all(workers.map((w) => w.ready)), timeout]).finally(() => clearTimeout(timer));
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
     return new Pool(threads, exports, memory, ctrl, workers);
   }
 
