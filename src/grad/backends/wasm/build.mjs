@@ -9,7 +9,7 @@ import asc from 'assemblyscript/asc';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'kernels.gen.js');
-const sources = fs.readdirSync(path.join(here, 'kernels')).map((f) => path.join(here, 'kernels', f));
+const sources = fs.readdirSync(path.join(here, "kernels")).filter((f) => f.endsWith(".ts")).map((f) => path.join(here, "kernels", f));
 const newest = Math.max(...[...sources, fileURLToPath(import.meta.url)].map((f) => fs.statSync(f).mtimeMs));
 if (fs.existsSync(out) && fs.statSync(out).mtimeMs > newest && !process.argv.includes('--force')) process.exit(0);
 
