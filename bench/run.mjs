@@ -49,11 +49,15 @@ const machine = `${(await import('node:os')).cpus().length} cores, ${Math.round(
 try {
   for (const name of benches) {
     const { run } = await import(path.join(here, `${name}.bench.mjs`));
-    const { title, columns, rows, notes } = await run({ baseURL, root });
-    console.log(`\n### ${title}\n\n_${machine}, ${new Date().toISOString().slice(0, 10)}_\n`);
-    console.log(`| ${columns.join(' | ')} |\n|${columns.map(() => ' --- ').join('|')}|`);
-    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-    if (notes) console.log(`\n${notes}`);
+    const result = await run({ baseURL, root });
+    // A bench returns one table, plus optionally more in `tables` (e.g. a breakdown of the first).
+    for (const [i, { title, columns, rows, notes }] of [result, ...(result.tables ?? [])].entries()) {
+      console.log(`\n${i === 0 ? '###' : '####'} ${title}\n`);
+      if (i === 0) console.log(`_${machine}, ${new Date().toISOString().slice(0, 10)}_\n`);
+      console.log(`| ${columns.join(' | ')} |\n|${columns.map(() => ' --- ').join('|')}|`);
+      for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+      if (notes) console.log(`\n${notes}`);
+    }
   }
 } finally {
   if (!exited) process.kill(-server.pid);

@@ -14,6 +14,7 @@ import { chooseOrtBackend, isOutOfMemory, OrtSession, wasmThreads, type Executio
 import { padBatch } from '../nn/token-batch';
 import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
+import { noPhases, type BatchPhases } from './phases';
 
 /** The user's backend choice (ONNX Runtime: `auto`, `webgpu`, `wasm`; our engine also `js`). */
 export type { BackendChoice };
@@ -140,20 +141,26 @@ export class Classifier {
     return new Classifier(info, id2label, tokenizer, session, output);
   }
 
-  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */
-  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head), `phases` its parts. */
+  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number; phases: BatchPhases }> {
+    const phases = noPhases();
     const t0 = performance.now();
     const rows = texts.map((t) => this.tokenizer.encode(t));
-    const logits = await this.runHalving(rows);
+    const t1 = performance.now();
+    phases.tokenize = t1 - t0;
+    const logits = await this.runHalving(rows, phases);
+    const t2 = performance.now();
     const predictions = logits.map((l) => predict(l, this.id2label, this.info.multiLabel));
-    return { predictions, ms: performance.now() - t0 };
+    const t3 = performance.now();
+    phases.head = t3 - t2;
+    return { predictions, ms: t3 - t0, phases };
   }
 
   /** Runs rows in one batch; on out-of-memory, halves the batch and retries the same rows; fails at one row. */
-  private async runHalving(rows: number[][]): Promise<Float32Array[]> {
+  private async runHalving(rows: number[][], phases: BatchPhases): Promise<Float32Array[]> {
     const { model, backend } = this.info;
     try {
-      return await runHalving(rows, (r) => this.run(r as number[][]), isOutOfMemory, (row) =>
+      return await runHalving(rows, (r) => this.run(r as number[][], phases), isOutOfMemory, (row) =>
         new JammiError('gpu_oom', `Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
       );
     } catch (e) {
@@ -162,9 +169,13 @@ export class Classifier {
     }
   }
 
-  private async run(rows: number[][]): Promise<Float32Array[]> {
+  private async run(rows: number[][], phases: BatchPhases): Promise<Float32Array[]> {
+    const t0 = performance.now();
     const { seq, inputs } = padBatch(rows, this.tokenizer.padId);
+    const t1 = performance.now();
+    phases.tensors += t1 - t0;
     const { data, dims } = await this.session.run(inputs, rows.length, seq, this.output);
+    phases.run += performance.now() - t1;
     const classes = dims[dims.length - 1];
     if (dims.length !== 2 || dims[0] !== rows.length) {
       throw new JammiError('model_config', `Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);

@@ -4,6 +4,7 @@
  */
 import { Classifier, type LoadOptions, type ModelInfo } from './onnx-classifier';
 import type { RowPrediction } from './head';
+import type { BatchPhases } from './phases';
 import { listServedModels } from '../nn/model-files';
 import { NativeClassifier } from './native-classifier';
 
@@ -48,7 +49,7 @@ export const inferApi = {
     return { key, info };
   },
 
-  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number; phases?: BatchPhases }> {
     return (await classifier(key)).classify(texts);
   },
 

@@ -46,8 +46,19 @@ export function tokenBatch(rows: readonly (readonly number[])[], padId: number):
  */
 export function padBatch(rows: readonly (readonly number[])[], padId: number): { seq: number; inputs: Record<string, BigInt64Array> } {
   const { ids, mask, seq } = tokenBatch(rows, padId);
-  return {
-    seq,
-    inputs: { input_ids: BigInt64Array.from(ids, BigInt), attention_mask: BigInt64Array.from(mask, BigInt), token_type_ids: new BigInt64Array(rows.length * seq) },
-  };
+  return { seq, inputs: { input_ids: toInt64(ids), attention_mask: toInt64(mask), token_type_ids: new BigInt64Array(rows.length * seq) } };
+}
+
+/**
+ * Non-negative int32 values as int64, without a BigInt per element: each int64 is written as its two 32-bit
+ * halves (low = the value, high = 0). NOTE: little-endian, as WebAssembly and every browser's typed arrays are.
+ */
+function toInt64(values: Int32Array): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  const halves = new Int32Array(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0) return BigInt64Array.from(values, BigInt); // never for token ids and masks; kept exact anyway
+    halves[2 * i] = values[i];
+  }
+  return out;
 }
