@@ -6,8 +6,10 @@ import { wrap, proxy } from 'comlink';
 import type { Table } from 'apache-arrow';
 import type { TrainApi } from '../../workers/train.worker';
 import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { readModelJson, type LocalModel, type ModelRef } from '../infer/model-files';
-import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter } from '../train/adapter';
+import { readModelFile, readModelJson, type LocalModel, type ModelRef } from '../infer/model-files';
+import { parseSafetensors } from '../nn/safetensors';
+import { checkEncoderAdapterFits, checkHeadAdapterFits } from '../train/adapter-fit';
+import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter, type EncoderAdapterConfig } from '../train/adapter';
 import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
 import { labelledExamples } from '../train/data';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
@@ -205,6 +207,7 @@ export class FineTunedModels {
     const baseName = baseModel ?? config.base_model_name_or_path;
     if (!baseName) throw new JammiError('The adapter does not name its base model; pass { baseModel }.');
     const base = await resolveModel({ model: baseName });
+    await checkFits(adapter, base);
     const id = newId();
     const info: FineTunedModel = {
       id,
@@ -218,6 +221,29 @@ export class FineTunedModels {
     };
     await this.add(info, files, base);
     return info.modelId;
+  }
+}
+
+/** Refuses an adapter that does not fit its base model (wrong base, rank, shape or module), before it is registered. */
+async function checkFits(adapter: Adapter, base: ModelRef): Promise<void> {
+  const name = base.kind === 'local' ? base.model.name : base.id;
+  const fail = (e: unknown): never => {
+    throw new JammiError(`This adapter cannot be used with ${name}: ${(e as Error).message}`);
+  };
+  const baseConfig = await readModelJson<Record<string, unknown>>(base, 'config.json').catch(fail);
+  if (!('peft_type' in adapter.config)) {
+    try {
+      checkHeadAdapterFits(adapter.config, baseConfig, name);
+    } catch (e) {
+      fail(e);
+    }
+    return;
+  }
+  const weights = await readModelFile(base, 'model.safetensors').catch(fail);
+  try {
+    checkEncoderAdapterFits(adapter.config as EncoderAdapterConfig, adapter.tensors, parseSafetensors(new Uint8Array(weights)).tensors, name);
+  } catch (e) {
+    fail(e);
   }
 }
 

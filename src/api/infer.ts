@@ -10,7 +10,7 @@ import { wrap, type Remote } from 'comlink';
 import type { InferApi } from '../../workers/infer.worker';
 import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
 import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../infer/model-files';
+import { DEFAULT_HUB_HOST, listServedModels, unsafeModelPath, type LocalModel, type ModelRef } from '../infer/model-files';
 import { abortError, JammiError } from './errors';
 
 export type { Backend, Dtype, LocalModel, ModelInfo };
@@ -109,7 +109,10 @@ export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource'
   }
   const id = o.model.trim();
   if (!id) throw new JammiError('Choose a model.');
-  const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
+  const unsafe = unsafeModelPath(id, 'id');
+  if (unsafe) throw new JammiError(`Model id ${JSON.stringify(id)} is refused: ${unsafe}.`);
+  const host = hubOrigin(o.hubHost ?? DEFAULT_HUB_HOST);
+  const hub: ModelRef = { kind: 'hub', id, host, revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
       return hub;
@@ -118,6 +121,20 @@ export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource'
     case 'auto':
       return (await listServedModels()).includes(id) ? { kind: 'served', id } : hub;
   }
+}
+
+/** A Hub host is an http(s) origin and nothing more (no path, query or credentials), so files come from it alone. */
+function hubOrigin(host: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new JammiError(`hubHost ${JSON.stringify(host)} is not a URL; give an origin such as https://hub.example.org.`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    throw new JammiError(`hubHost ${JSON.stringify(host)} must be a plain http(s) origin (no path, query or credentials).`);
+  }
+  return url.origin;
 }
 
 /** A fine-tuned model's base and adapter files, for `jammi:fine-tuned:<id>` ids. */
