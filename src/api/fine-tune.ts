@@ -196,7 +196,9 @@ export class FineTunedModels {
 
   /** Registers an adapter from a zip or its two files; `baseModel` overrides the one the config names. */
   async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel): Promise<string> {
-    const files = await adapterFiles(input);
+    const files = await adapterFiles(input).catch((e: unknown) => {
+      throw e instanceof JammiError ? e : new JammiError(`This adapter cannot be loaded: ${(e as Error).message}`);
+    });
     let adapter: Adapter;
     try {
       adapter = readAdapter(files);

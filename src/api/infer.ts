@@ -5,7 +5,8 @@
  * `_latency_ms` of a row is its share of its batch's wall time in the worker (tokenize + run + head, divided by
  * the rows in the batch); error rows (empty text) did no work and get 0.
  */
-import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
+import { vectorOf } from '../data/vectors';
 import { wrap, type Remote } from 'comlink';
 import type { InferApi } from '../../workers/infer.worker';
 import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
@@ -258,7 +259,7 @@ function resultTable(r: {
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);
-  const children = columns.map(([, type, , values]) => vectorFromArray(values as never, type).data[0]);
+  const children = columns.map(([, type, , values]) => vectorOf(values as never, type).data[0]);
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
 }

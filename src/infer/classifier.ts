@@ -113,7 +113,7 @@ export class Classifier {
     try {
       session = await OrtSession.create(bytes, used);
     } catch (e) {
-      throw new ModelError(`Model ${name}: ${file} could not be loaded on ${used}: ${(e as Error).message}`);
+      throw new ModelError(`Model ${name}: ${file} is corrupt or truncated, or not an ONNX model (ONNX Runtime could not load it on ${used}: ${(e as Error).message})`);
     }
     const unknown = session.inputNames.filter((n) => !TOKENIZER_INPUTS.includes(n));
     if (unknown.length || !session.inputNames.includes('input_ids')) {
@@ -170,6 +170,11 @@ export class Classifier {
     const classes = dims[dims.length - 1];
     if (dims.length !== 2 || dims[0] !== rows.length) {
       throw new ModelError(`Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
+    }
+    if (classes !== this.info.labels.length) {
+      throw new ModelError(
+        `Model ${this.info.model}: ${this.info.file} gives ${classes} logits per row, but config.json's id2label has ${this.info.labels.length} labels: the files belong to different models.`,
+      );
     }
     return rows.map((_, i) => data.subarray(i * classes, (i + 1) * classes));
   }

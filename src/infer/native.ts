@@ -99,7 +99,16 @@ export class NativeClassifier {
     }
     // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
     const labels = files.config.id2label as Id2Label;
-    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+    let tokenizer: TextTokenizer;
+    try {
+      tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+    } catch (e) {
+      return fail(new Error(`tokenizer.json is unreadable: ${(e as Error).message}`));
+    }
+    const vocab = config.vocab_size;
+    if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
+      return fail(new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab}.`));
+    }
     const { engine, used } = await pickBackend(backend);
     let model: SequenceClassifier;
     try {
