@@ -136,7 +136,12 @@ export class NativeClassifier {
         logits.dispose();
       }
     };
-    return new NativeClassifier(info, tokenizer, run, labels, async () => model.dispose());
+    // Evicted or dropped: the weights, then the GPU device with its pooled buffers (up to 256 MiB otherwise leaked).
+    const release = async () => {
+      model.dispose();
+      engine.destroy?.();
+    };
+    return new NativeClassifier(info, tokenizer, run, labels, release);
   }
 
   /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */
