@@ -115,7 +115,7 @@ export class Database extends EventTarget {
       bytes: blob.size,
     };
     this.sources.set(name, { table: tableFromIPC(ipc), info: source });
-    if (this.persist) await saveSourceInfo(name, source).catch((e) => console.warn('jammi: could not save source', e));
+    if (this.persist) await saveSourceInfo(name, source).catch((e: Error) => source.warnings.push(`Not saved for the next visit: ${e.message}`));
     this.changed();
     return source;
   }
@@ -147,7 +147,14 @@ export class Database extends EventTarget {
     edits[column] = { ...edits[column], ...rows };
     this.labelEdits.set(source, edits);
     this.sources.set(source, { table, info: withColumns(s.info, table) });
-    if (this.persist) await saveLabelEdits(source, edits).catch((e) => console.warn('jammi: could not save labels', e));
+    if (this.persist) {
+      try {
+        await saveLabelEdits(source, edits);
+      } catch (e) {
+        this.changed();
+        throw new JammiError(`${(e as Error).message} The labels are applied for this visit only.`);
+      }
+    }
     this.changed();
   }
 

@@ -63,6 +63,8 @@ export interface FineTunedModel {
   labels: string[];
   created: string;
   report: FineTuneReport | null;
+  /** Why the model is not kept for the next visit (e.g. the storage quota is full); absent when it is saved. */
+  notSaved?: string;
 }
 
 function storedBase(ref: ModelRef): StoredBase {
@@ -174,9 +176,17 @@ export class FineTunedModels {
     return { base, files: m.files };
   }
 
-  async add(info: FineTunedModel, files: Record<string, Uint8Array>, base?: ModelRef): Promise<void> {
+  /** Registers a model and saves it; a failed save (a full quota) is returned as a warning — the model still works this visit. */
+  async add(info: FineTunedModel, files: Record<string, Uint8Array>, base?: ModelRef): Promise<string | null> {
+    if (this.persist) {
+      try {
+        await saveAdapter(info.id, files, info);
+      } catch (e) {
+        info.notSaved = `Not saved for the next visit: ${(e as Error).message}`;
+      }
+    }
     this.models.set(info.modelId, { info, files, base });
-    if (this.persist) await saveAdapter(info.id, files, info).catch((e) => console.warn('jammi: could not save the adapter', e));
+    return info.notSaved ?? null;
   }
 
   async remove(modelId: string): Promise<void> {
@@ -337,11 +347,12 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       ]);
       const status: JobStatus = outcome.failure ? 'failed' : outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
       const final = report(status, outcome);
-      await registry.add(
+      const notSaved = await registry.add(
         { id, modelId: job.modelId, target, base: storedBase(base), labels: data.classes, created: new Date().toISOString(), report: final },
         outcome.files,
         base,
       );
+      if (notSaved) final.warnings = [...final.warnings, notSaved];
       job.status = status;
       if (outcome.failure) {
         job.error = `${outcome.failure} The best checkpoint (epoch ${outcome.result.bestEpoch}) was kept as ${job.modelId}.`;
