@@ -37,6 +37,11 @@ export interface InferOptions {
   backend?: Backend;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
+  /**
+   * Our engine on WebGPU (`engine: 'native'`, fine-tuned models): the most GPU memory it may take, in bytes
+   * (weights, activations, pool). Past it a batch is halved and retried; the metadata says how often.
+   */
+  memoryBudgetBytes?: number;
   dtype?: Dtype;
   batchSize?: number;
   maxLength?: number;
@@ -156,6 +161,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
   if (engine !== 'onnx' && engine !== 'native') throw new JammiError(`Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (o.memoryBudgetBytes !== undefined && !(Number.isFinite(o.memoryBudgetBytes) && o.memoryBudgetBytes > 0)) {
+    throw new JammiError(`memoryBudgetBytes must be a positive number of bytes (got ${o.memoryBudgetBytes}).`);
+  }
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
   if (o.signal?.aborted) throw abortError('Classification');
@@ -179,6 +187,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       maxLength: o.maxLength,
       engine: adapted ? 'native' : engine,
       adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
+      memoryBudgetBytes: o.memoryBudgetBytes,
     }),
     o.signal,
     dead,
@@ -207,9 +216,19 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     o.onProgress?.({ rows: done, total: n, rowsPerSecond: seconds > 0 ? (done - (n - todo.length)) / seconds : 0 });
   };
   report();
+  let halvings = 0;
+  let gpuBase = -1;
+  let gpuPeak = 0;
   for (let start = 0; start < todo.length; start += batchSize) {
     const rows = todo.slice(start, start + batchSize);
-    const { predictions, ms } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    const { predictions, ms, memory } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    if (memory) {
+      halvings += memory.halvings;
+      if (memory.peakBytes !== undefined) {
+        gpuBase = memory.baseBytes ?? 0;
+        gpuPeak = Math.max(gpuPeak, memory.peakBytes);
+      }
+    }
     rows.forEach((r, i) => {
       labels[r] = predictions[i].label;
       confidence[r] = predictions[i].confidence;
@@ -219,7 +238,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     done += rows.length;
     report();
   }
-  return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores });
+  const memory = { halvings, gpuBytes: gpuBase >= 0 ? { base: gpuBase, peak: gpuPeak } : null };
+  return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores, memory });
 }
 
 function resultTable(r: {
@@ -232,6 +252,7 @@ function resultTable(r: {
   labels: (string | null)[];
   confidence: (number | null)[];
   scores: (string | null)[];
+  memory: { halvings: number; gpuBytes: { base: number; peak: number } | null };
 }): Table {
   const n = r.rowIds.length;
   const columns = [
@@ -256,6 +277,9 @@ function resultTable(r: {
     ['jammi.max_length', String(r.info.maxLength)],
     ['jammi.labels', JSON.stringify(r.info.labels)],
     ...(r.info.threads !== undefined ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    // Our engine: how often a batch was halved after a GPU out-of-memory, and its GPU bytes (weights; peak).
+    ...(r.info.engine === 'native' ? [['jammi.oom_halvings', String(r.memory.halvings)] as [string, string]] : []),
+    ...(r.memory.gpuBytes ? [['jammi.gpu_bytes', JSON.stringify(r.memory.gpuBytes)] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);

@@ -35,6 +35,8 @@ export interface LoadOptions {
   /** `native`: our own engine (see `./native`); fine-tuned models carry their adapter's files. */
   engine?: 'onnx' | 'native';
   adapter?: { files: Record<string, Uint8Array>; modelId: string };
+  /** Our engine only (`native`): cap on its GPU memory; past it batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 export interface ModelInfo {

@@ -5,6 +5,9 @@
  */
 import { noGrad, tidy, type Backend as EngineBackend } from '../grad';
 import { engineBackend } from '../grad/backends/select';
+import { WebGpuBackend } from '../grad/backends/webgpu';
+import { isGpuOutOfMemory } from '../grad/errors';
+import { runHalving } from './halving';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
 import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../train/adapter';
 import { loadEmbedder, type Embedder } from '../train/embeddings';
@@ -27,9 +30,9 @@ function modelError(message: string): ModelErrorType {
   return e;
 }
 
-async function pickBackend(backend: Backend): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
+async function pickBackend(backend: Backend, memoryBudgetBytes?: number): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
   try {
-    const { backend: engine, name } = await engineBackend(backend);
+    const { backend: engine, name } = await engineBackend(backend, { memoryBudgetBytes });
     return { engine, used: name };
   } catch (e) {
     throw modelError(`WebGPU is not available for the native engine: ${(e as Error).message}`);
@@ -48,6 +51,15 @@ export interface NativeLoad {
   maxLength?: number;
   /** A fine-tuned model: the adapter's two files, and the id to report. */
   adapter?: { files: Record<string, Uint8Array>; modelId: string };
+  /** Cap on our engine's GPU memory (see WebGpuOptions); past it a batch is halved and retried. */
+  memoryBudgetBytes?: number;
+}
+
+/** What a batch cost on the GPU: halvings after out-of-memory, and bytes (weights; high-water mark) when on WebGPU. */
+export interface BatchMemory {
+  halvings: number;
+  baseBytes?: number;
+  peakBytes?: number;
 }
 
 export class NativeClassifier {
@@ -57,9 +69,12 @@ export class NativeClassifier {
     private readonly run: (texts: readonly string[], tokens: number[][] | null) => Promise<Float32Array[]>,
     private readonly id2label: Id2Label,
     readonly release: () => Promise<void>,
+    private readonly engine: EngineBackend | null = null,
   ) {}
 
-  static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
+  private baseBytes = 0;
+
+  static async load({ ref, backend, maxLength, adapter, memoryBudgetBytes }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
     const fail = (e: unknown) => Promise.reject(modelError(`Model ${name}: ${(e as Error).message}`));
     const config = await readModelJson<LengthConfig & Record<string, unknown>>(ref, 'config.json').catch(fail);
@@ -109,7 +124,7 @@ export class NativeClassifier {
     if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
       return fail(new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab}.`));
     }
-    const { engine, used } = await pickBackend(backend);
+    const { engine, used } = await pickBackend(backend, memoryBudgetBytes);
     let model: SequenceClassifier;
     try {
       model = loadClassifier(files, engine);
@@ -141,14 +156,36 @@ export class NativeClassifier {
       model.dispose();
       engine.destroy?.();
     };
-    return new NativeClassifier(info, tokenizer, run, labels, release);
+    const classifier = new NativeClassifier(info, tokenizer, run, labels, release, engine);
+    if (engine instanceof WebGpuBackend) classifier.baseBytes = engine.poolStats().usedBytes;
+    return classifier;
   }
 
-  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */
-  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+  /**
+   * Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). On a GPU
+   * out-of-memory the batch is halved and each half retried (as on the ONNX Runtime path), down to one row.
+   */
+  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number; memory: BatchMemory }> {
     const t0 = performance.now();
+    const gpu = this.engine instanceof WebGpuBackend ? this.engine : null;
+    gpu?.resetPeak();
     const tokens = this.tokenizer ? texts.map((t) => this.tokenizer!.encode(t)) : null;
-    const logits = await this.run(texts, tokens);
-    return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0 };
+    const rows = texts.map((text, i) => ({ text, tokens: tokens?.[i] ?? null }));
+    let halvings = 0;
+    const logits = await runHalving(
+      rows,
+      async (part) => {
+        try {
+          return await this.run(part.map((r) => r.text), tokens ? part.map((r) => r.tokens!) : null);
+        } catch (e) {
+          if (isGpuOutOfMemory(e)) halvings++;
+          throw e;
+        }
+      },
+      isGpuOutOfMemory,
+      (row, cause) => modelError(`Out of GPU memory with a batch of one row (${row.tokens?.length ?? row.text.length} ${row.tokens ? 'tokens' : 'characters'}): ${(cause as Error).message} Try a smaller maxLength, a larger memoryBudgetBytes or backend "wasm".`),
+    );
+    const memory: BatchMemory = { halvings, ...(gpu ? { baseBytes: this.baseBytes, peakBytes: gpu.poolStats().peakBytes } : {}) };
+    return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0, memory };
   }
 }

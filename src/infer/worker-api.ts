@@ -5,7 +5,7 @@
 import { Classifier, type LoadOptions, type ModelInfo } from './classifier';
 import type { RowPrediction } from './head';
 import { listServedModels } from './model-files';
-import { NativeClassifier } from './native';
+import { NativeClassifier, type BatchMemory } from './native';
 
 type AnyClassifier = Classifier | NativeClassifier;
 
@@ -17,7 +17,7 @@ function keyOf(o: LoadOptions): string {
     o.ref.kind === 'local'
       ? { kind: 'local', name: o.ref.model.name, files: Object.entries(o.ref.model.files).map(([p, b]) => [p, b.size]) }
       : o.ref;
-  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null, o.engine ?? 'onnx', o.adapter?.modelId ?? null]);
+  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null, o.engine ?? 'onnx', o.adapter?.modelId ?? null, o.memoryBudgetBytes ?? null]);
 }
 
 async function classifier(key: string): Promise<AnyClassifier> {
@@ -48,7 +48,7 @@ export const inferApi = {
     return { key, info };
   },
 
-  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number; memory?: BatchMemory }> {
     return (await classifier(key)).classify(texts);
   },
 

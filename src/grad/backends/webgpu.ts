@@ -238,8 +238,13 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Buffers (and bytes) held by the pool for reuse (not counted in liveBuffers), and bytes in use. */
-  poolStats(): { buffers: number; bytes: number; usedBytes: number; created: number } {
+  poolStats(): { buffers: number; bytes: number; usedBytes: number; peakBytes: number; created: number } {
     return this.pool.stats();
+  }
+
+  /** Starts a new high-water mark for `poolStats().peakBytes`. */
+  resetPeak(): void {
+    this.pool.resetPeak();
   }
 
   // ---- elementwise ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ export class BufferPool {
   private freeBytes = 0;
   /** Bytes of buffers handed out and not yet released (plus `reserve`d bytes). */
   private usedBytes = 0;
+  private peakBytes = 0;
   private created = 0;
 
   /**
@@ -46,20 +47,30 @@ export class BufferPool {
     const reused = list?.pop();
     if (reused !== undefined) {
       this.freeBytes -= size;
-      this.usedBytes += size;
+      this.use(size);
       return reused;
     }
     if (enforceBudget) this.makeRoom(size);
     this.created++;
     const buf = this.onCreate(() => this.device.createBuffer({ size, usage: this.usage }));
-    this.usedBytes += size;
+    this.use(size);
     return buf;
   }
 
   /** Counts `bytes` held outside the pool (a staging buffer) against the budget; `unreserve` gives them back. */
   reserve(bytes: number): void {
     this.makeRoom(bytes);
+    this.use(bytes);
+  }
+
+  private use(bytes: number): void {
     this.usedBytes += bytes;
+    if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
+  }
+
+  /** Starts a new high-water mark of used bytes (see `stats().peakBytes`). */
+  resetPeak(): void {
+    this.peakBytes = this.usedBytes;
   }
 
   unreserve(bytes: number): void {
@@ -95,11 +106,11 @@ export class BufferPool {
     this.freeBytes += size;
   }
 
-  /** Buffers held for reuse and their bytes; `usedBytes`: handed out; `created`: GPUBuffers created so far. */
-  stats(): { buffers: number; bytes: number; usedBytes: number; created: number } {
+  /** Buffers held for reuse and their bytes; `usedBytes`: handed out (`peakBytes`: its high-water mark); `created`: GPUBuffers created so far. */
+  stats(): { buffers: number; bytes: number; usedBytes: number; peakBytes: number; created: number } {
     let buffers = 0;
     for (const l of this.free.values()) buffers += l.length;
-    return { buffers, bytes: this.freeBytes, usedBytes: this.usedBytes, created: this.created };
+    return { buffers, bytes: this.freeBytes, usedBytes: this.usedBytes, peakBytes: this.peakBytes, created: this.created };
   }
 
   /** Destroy every pooled buffer. */
