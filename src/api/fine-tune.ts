@@ -12,7 +12,7 @@ import { checkEncoderAdapterFits, checkHeadAdapterFits } from '../train/adapter-
 import { adapterLabels, readAdapter, unzipAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter, type EncoderAdapterConfig } from '../train/adapter';
 import { resolveConfig, type FineTuneConfig, type FineTuneTarget } from '../train/config';
 import { labelledExamples } from '../train/data';
-import type { EpochMetrics, TrainProgress } from '../train/loop';
+import type { EpochMetrics, LoopResult, TrainProgress } from '../train/loop';
 import { deleteAdapter, loadAdapters, saveAdapter } from '../train/store';
 import type { TrainBackend, TrainPhase } from '../train/worker-api';
 import { JammiError } from './errors';
@@ -32,6 +32,8 @@ export interface FineTuneOptions {
   backend?: TrainBackend;
   modelSource?: 'auto' | 'served' | 'hub';
   hubHost?: string;
+  /** Encoder target on WebGPU: the most GPU memory our engine may take, in bytes; past it micro-batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -50,6 +52,11 @@ export interface FineTuneReport {
   backend: 'webgpu' | 'wasm' | null;
   seconds: number;
   labels: string[];
+  /**
+   * Micro-batching at the end and each GPU out-of-memory that halved the micro-batch (doubling gradient
+   * accumulation: the same examples per step); `gpuBytes`: model bytes and peak on WebGPU.
+   */
+  memory: (LoopResult['memory'] & { gpuBytes?: { base: number; peak: number } }) | null;
 }
 
 /** Where a base model came from, as it can be written down (a picked folder only by name). */
@@ -282,6 +289,9 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
   const backend = options.backend ?? 'auto';
   if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
   if (!options.columns?.text || !options.columns?.label) throw new JammiError('Name the text and label columns: columns: { text, label }.');
+  if (options.memoryBudgetBytes !== undefined && !(Number.isFinite(options.memoryBudgetBytes) && options.memoryBudgetBytes > 0)) {
+    throw new JammiError(`memoryBudgetBytes must be a positive number of bytes (got ${options.memoryBudgetBytes}).`);
+  }
   let config: FineTuneConfig;
   let data: ReturnType<typeof labelledExamples>;
   try {
@@ -312,6 +322,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       backend: r?.backend ?? null,
       seconds: (performance.now() - started) / 1000,
       labels: data.classes,
+      memory: r ? { ...r.result.memory, ...(r.gpuBytes ? { gpuBytes: r.gpuBytes } : {}) } : null,
     });
     let cancelRequested = false;
     setStop(() => {
@@ -332,7 +343,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
     try {
       const outcome = await Promise.race([
         api.train(
-          { target, base, texts: data.texts, labels: data.labels, classes: data.classes, config, backend },
+          { target, base, texts: data.texts, labels: data.labels, classes: data.classes, config, backend, memoryBudgetBytes: options.memoryBudgetBytes },
           proxy((p: TrainProgress) => job.emit(p)),
           proxy((m: EpochMetrics) => {
             job.metrics.push(m);
@@ -353,6 +364,9 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
         base,
       );
       if (notSaved) final.warnings = [...final.warnings, notSaved];
+      for (const h of outcome.result.memory.halvings) {
+        final.warnings = [...final.warnings, `Out of GPU memory at step ${h.step}: the micro-batch was halved to ${h.microBatchSize} and gradient accumulation doubled to ${h.gradientAccumulationSteps} (the same ${config.batch_size * config.gradient_accumulation_steps} examples per step).`];
+      }
       job.status = status;
       if (outcome.failure) {
         job.error = `${outcome.failure} The best checkpoint (epoch ${outcome.result.bestEpoch}) was kept as ${job.modelId}.`;

@@ -3,6 +3,7 @@
  * the best checkpoint), reporting progress through callbacks; the adapter comes back as its two files.
  */
 import { engineBackend } from '../grad/backends/select';
+import { WebGpuBackend } from '../grad/backends/webgpu';
 import { CpuBackend } from '../grad';
 import { modelName, readModelFile, readModelJson, type ModelRef } from '../infer/model-files';
 import { hasWebGpu } from '../infer/ort';
@@ -27,6 +28,8 @@ export interface TrainRequest {
   classes: string[];
   config: FineTuneConfig;
   backend: TrainBackend;
+  /** Cap on our engine's GPU memory (WebGpuOptions.memoryBudgetBytes); past it micro-batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 export interface TrainPhase {
@@ -42,6 +45,8 @@ export interface TrainOutcome {
   backend: 'webgpu' | 'wasm';
   trainRows: number;
   validationRows: number;
+  /** On WebGPU: bytes the model took once loaded, and the high-water mark while training. */
+  gpuBytes?: { base: number; peak: number };
 }
 
 let cancelled = false;
@@ -70,7 +75,8 @@ export const trainApi = {
         return { files: writeAdapter(await setup.adapter()), result, ...sizes };
       } catch (e) {
         if (!(e instanceof TrainingFailed) || e.best === null) throw e;
-        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] } };
+        const memory = { microBatchSize: req.config.batch_size, gradientAccumulationSteps: req.config.gradient_accumulation_steps, halvings: [] };
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory };
         return { files: writeAdapter(await setup.adapter(e.best.params)), result, failure: e.message, ...sizes };
       }
     };
@@ -112,7 +118,7 @@ export const trainApi = {
     ]);
     const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
-    const { backend, name: used } = await engineBackend(req.backend);
+    const { backend, name: used } = await engineBackend(req.backend, { memoryBudgetBytes: req.memoryBudgetBytes });
     const setup = setupEncoderTarget({
       files: { config, weights: new Uint8Array(weights) },
       baseModel: name,
@@ -123,8 +129,12 @@ export const trainApi = {
       padId: tokenizer.padId,
     });
     onPhase({ phase: 'training', detail: `Training LoRA on ${used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
+    const gpu = backend instanceof WebGpuBackend ? backend : null;
+    const base = gpu?.poolStats().usedBytes ?? 0;
+    gpu?.resetPeak();
     try {
-      return await runLoop(setup, used);
+      const outcome = await runLoop(setup, used);
+      return gpu ? { ...outcome, gpuBytes: { base, peak: gpu.poolStats().peakBytes } } : outcome;
     } finally {
       setup.dispose();
     }
