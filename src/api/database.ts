@@ -7,7 +7,7 @@ import { applyLabels, type LabelEdits } from '../data/labels';
 import { JammiError } from './errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../infer/model-files';
-import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
+import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { inWorker, proxy } from './worker-call';
 
 export interface SourceInfo {
@@ -169,6 +169,14 @@ export class Database extends EventTarget {
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
     return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+  }
+
+  /**
+   * Fault injection, for tests and for trying the recovery path: destroys the GPU device of every model loaded on
+   * our engine in the inference worker, as a driver reset would. Returns how many devices it destroyed.
+   */
+  async simulateGpuDeviceLoss(): Promise<number> {
+    return loseInferenceGpuDevice();
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */

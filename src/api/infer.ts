@@ -58,21 +58,51 @@ export const EMPTY_TEXT_ERROR = 'Empty or null text input';
 export const DEFAULT_BATCH_SIZE = 32;
 
 /** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it ever crashes. */
-let worker: { remote: Remote<InferApi>; dead: Promise<never> } | undefined;
+let worker: { remote: Remote<InferApi>; dead: Promise<never>; terminate: () => void } | undefined;
 
 function inferWorker() {
   if (!worker) {
     const w = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' });
-    const dead = new Promise<never>((_, reject) =>
+    let kill: (e: Error) => void = () => {};
+    const dead = new Promise<never>((_, reject) => {
+      kill = reject;
       w.addEventListener('error', (e) => {
         worker = undefined;
         reject(new JammiError(`The inference worker failed: ${e.message || 'it could not start'}`));
-      }),
-    );
+      });
+    });
     dead.catch(() => undefined);
-    worker = { remote: wrap<InferApi>(w), dead };
+    // Calls still waiting on a terminated worker would never settle: they reject with the reason instead.
+    const terminate = () => {
+      w.terminate();
+      kill(new JammiError('The inference worker was restarted after a GPU device loss; run again.'));
+    };
+    worker = { remote: wrap<InferApi>(w), dead, terminate };
   }
   return worker;
+}
+
+/** A GPU device loss reported by a worker call (ONNX Runtime's or our engine's wording). */
+export const DEVICE_LOST = /GPU device was lost|device (is |was )?lost|Device was destroyed|DXGI_ERROR_DEVICE|context lost/i;
+
+/** Why the last inference worker was replaced after a GPU device loss; the next result's metadata says so once. */
+let recreatedAfter: string | null = null;
+
+/**
+ * After a device loss every model the worker holds is unusable (ONNX Runtime keeps its device for the worker's
+ * life): the worker is terminated, dropping them all, and the next call starts a fresh one with a fresh device.
+ */
+function dropWorkerAfterDeviceLoss(e: unknown): unknown {
+  if (!(e instanceof Error) || !DEVICE_LOST.test(e.message) || !worker) return e;
+  worker.terminate();
+  worker = undefined;
+  recreatedAfter = e.message;
+  return new JammiError(`The GPU device was lost while classifying (${e.message}). Every model on it was dropped; run again to continue on a fresh device.`);
+}
+
+/** Fault injection for tests: destroys the GPU device of the inference worker's models on our engine. */
+export async function loseInferenceGpuDevice(): Promise<number> {
+  return worker ? worker.remote.loseGpuDevice() : 0;
 }
 
 /** Awaits a worker call, rejecting at once on abort or a worker crash; Comlink's errors come back as JammiError. */
@@ -86,6 +116,8 @@ async function call<T>(p: Promise<T>, signal: AbortSignal | undefined, dead: Pro
   try {
     return await Promise.race([p, aborted, dead]);
   } catch (e) {
+    const lost = dropWorkerAfterDeviceLoss(e);
+    if (lost !== e) throw lost;
     if (e instanceof Error && e.name === 'JammiError' && !(e instanceof JammiError)) throw new JammiError(e.message);
     throw e;
   } finally {
@@ -178,6 +210,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     rowIds[r] = keyColumn ? cellText(keyColumn.get(r)) : String(r);
   }
 
+  const recreated = recreatedAfter;
+  recreatedAfter = null;
   const { remote, dead } = inferWorker();
   const { key, info } = await call(
     remote.load({
@@ -238,7 +272,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     done += rows.length;
     report();
   }
-  const memory = { halvings, gpuBytes: gpuBase >= 0 ? { base: gpuBase, peak: gpuPeak } : null };
+  const memory = { halvings, gpuBytes: gpuBase >= 0 ? { base: gpuBase, peak: gpuPeak } : null, recreated };
   return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores, memory });
 }
 
@@ -252,7 +286,7 @@ function resultTable(r: {
   labels: (string | null)[];
   confidence: (number | null)[];
   scores: (string | null)[];
-  memory: { halvings: number; gpuBytes: { base: number; peak: number } | null };
+  memory: { halvings: number; gpuBytes: { base: number; peak: number } | null; recreated: string | null };
 }): Table {
   const n = r.rowIds.length;
   const columns = [
@@ -280,6 +314,8 @@ function resultTable(r: {
     // Our engine: how often a batch was halved after a GPU out-of-memory, and its GPU bytes (weights; peak).
     ...(r.info.engine === 'native' ? [['jammi.oom_halvings', String(r.memory.halvings)] as [string, string]] : []),
     ...(r.memory.gpuBytes ? [['jammi.gpu_bytes', JSON.stringify(r.memory.gpuBytes)] as [string, string]] : []),
+    // This call ran in a fresh worker on a fresh GPU device, because the last one was lost (the reason).
+    ...(r.memory.recreated ? [['jammi.device_recreated', r.memory.recreated] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);

@@ -161,6 +161,13 @@ export class NativeClassifier {
     return classifier;
   }
 
+  /** Fault injection: destroys this model's GPU device (as a driver reset would); false when it has none. */
+  loseDevice(): boolean {
+    if (!(this.engine instanceof WebGpuBackend)) return false;
+    this.engine.device.destroy();
+    return true;
+  }
+
   /**
    * Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). On a GPU
    * out-of-memory the batch is halved and each half retried (as on the ONNX Runtime path), down to one row.

@@ -49,7 +49,27 @@ export const inferApi = {
   },
 
   async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number; memory?: BatchMemory }> {
-    return (await classifier(key)).classify(texts);
+    const c = loaded.get(key);
+    try {
+      return await (await classifier(key)).classify(texts);
+    } catch (e) {
+      // A model whose run failed (a lost device, a broken session) is dropped: the next call loads it afresh.
+      if (c && loaded.get(key) === c) {
+        loaded.delete(key);
+        void c.then((m) => m.release()).catch(() => undefined);
+      }
+      throw e;
+    }
+  },
+
+  /** Fault injection (tests): destroys the GPU device of every loaded model on our engine; how many it destroyed. */
+  async loseGpuDevice(): Promise<number> {
+    let n = 0;
+    for (const c of loaded.values()) {
+      const m = await c.catch(() => null);
+      if (m instanceof NativeClassifier && m.loseDevice()) n++;
+    }
+    return n;
   },
 
   listServedModels,
