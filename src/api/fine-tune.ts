@@ -57,6 +57,8 @@ export interface FineTuneReport {
    * accumulation: the same examples per step); `gpuBytes`: model bytes and peak on WebGPU.
    */
   memory: (LoopResult['memory'] & { gpuBytes?: { base: number; peak: number } }) | null;
+  /** The GPU device was lost and training resumed once from the checkpoint after `afterEpoch` epochs, on `backend`. */
+  resumed: { afterEpoch: number; reason: string; backend: 'webgpu' | 'wasm' } | null;
 }
 
 /** Where a base model came from, as it can be written down (a picked folder only by name). */
@@ -109,6 +111,17 @@ export class Job {
 
   wait(): Promise<FineTuneReport> {
     return this.done;
+  }
+
+  /** @internal set by the runner: see `simulateDeviceLoss`. */
+  loseDevice: () => Promise<boolean> = async () => false;
+
+  /**
+   * Fault injection, for tests and for trying the recovery path: destroys the GPU device the job trains on, as a
+   * driver reset would. The job resumes once from its last checkpoint; a second loss fails it, keeping the best.
+   */
+  simulateDeviceLoss(): Promise<boolean> {
+    return this.loseDevice();
   }
 
   /** Stops within one step; the best checkpoint so far is kept and usable (status `cancelled`). */
@@ -323,12 +336,14 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       seconds: (performance.now() - started) / 1000,
       labels: data.classes,
       memory: r ? { ...r.result.memory, ...(r.gpuBytes ? { gpuBytes: r.gpuBytes } : {}) } : null,
+      resumed: r?.resumed ?? null,
     });
     let cancelRequested = false;
     setStop(() => {
       cancelRequested = true;
       void api.cancel();
     });
+    job.loseDevice = () => api.loseDevice();
     const crashed = new Promise<never>((_, reject) =>
       worker.addEventListener('error', (e) => reject(new Error(`The training worker failed: ${e.message || 'it could not start'}`))),
     );
@@ -364,6 +379,10 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
         base,
       );
       if (notSaved) final.warnings = [...final.warnings, notSaved];
+      if (outcome.resumed) {
+        const { afterEpoch, reason, backend: on } = outcome.resumed;
+        final.warnings = [...final.warnings, `The GPU device was lost (${reason}); training resumed from the checkpoint after epoch ${afterEpoch} on ${on === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}.`];
+      }
       for (const h of outcome.result.memory.halvings) {
         final.warnings = [...final.warnings, `Out of GPU memory at step ${h.step}: the micro-batch was halved to ${h.microBatchSize} and gradient accumulation doubled to ${h.gradientAccumulationSteps} (the same ${config.batch_size * config.gradient_accumulation_steps} examples per step).`];
       }

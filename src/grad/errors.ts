@@ -15,3 +15,8 @@ export class GpuOutOfMemoryError extends Error {
 export function isGpuOutOfMemory(e: unknown): boolean {
   return e instanceof Error && (e.name === 'GpuOutOfMemoryError' || (e as { code?: unknown }).code === 'gpu_oom');
 }
+
+/** True when the GPU device under a computation was lost (our backend's wording, and the browsers'). */
+export function isDeviceLost(e: unknown): boolean {
+  return e instanceof Error && /GPU device was lost|device (is |was )?lost|Device was destroyed/i.test(e.message);
+}

@@ -62,11 +62,25 @@ export interface LoopInput {
   onProgress?: (p: TrainProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
   shouldStop?: () => boolean;
+  /** Resume after `resume.epoch` epochs (a checkpoint taken before a device loss); the parameters are already set. */
+  resume?: Checkpoint;
+}
+
+/** The state after an epoch: parameters (host copies), the metrics so far and the best epoch's parameters. */
+export interface Checkpoint {
+  epoch: number;
+  metrics: EpochMetrics[];
+  best: { epoch: number; score: number; params: Float32Array[] } | null;
+  sinceBest: number;
 }
 
 export class TrainingFailed extends Error {
   /** The best checkpoint reached before the failure (host copies of the parameters), when one was. */
   best: { epoch: number; params: Float32Array[]; metrics: EpochMetrics[] } | null = null;
+  /** The last end-of-epoch state, to resume from (after a device loss), when an epoch was completed. */
+  last: (Checkpoint & { params: Float32Array[] }) | null = null;
+  /** The error that stopped training (e.g. a lost GPU device). */
+  cause?: unknown;
   constructor(message: string) {
     super(message);
     this.name = 'TrainingFailed';
@@ -112,11 +126,13 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     totalSteps,
   };
   const optimizer = new AdamW(model.params, { lr: config.learning_rate, weightDecay: config.weight_decay });
-  const metrics: EpochMetrics[] = [];
+  const metrics: EpochMetrics[] = [...(input.resume?.metrics ?? [])];
   const higherIsBetter = config.early_stopping_metric === 'val_accuracy';
-  let best: { epoch: number; score: number; params: Float32Array[] } | null = null;
-  let sinceBest = 0;
-  let step = 0;
+  let best: { epoch: number; score: number; params: Float32Array[] } | null = input.resume?.best ?? null;
+  let sinceBest = input.resume?.sinceBest ?? 0;
+  let last: TrainingFailed['last'] = null;
+  const startEpoch = input.resume?.epoch ?? 0;
+  let step = startEpoch * stepsPerEpoch;
   let badSteps = 0;
   let stopped: LoopResult['stopped'] = 'completed';
   const started = performance.now();
@@ -149,7 +165,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   };
 
   try {
-    outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+    outer: for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       let lossSum = 0;
       let lossCount = 0;
       const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
@@ -228,12 +244,16 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           break;
         }
       }
+      // A checkpoint to resume from after a device loss (host copies: the LoRA and head parameters are small).
+      last = { epoch: epoch + 1, metrics: [...metrics], best, sinceBest, params: await Promise.all(model.params.map((p) => p.read())) };
     }
   } catch (e) {
     // A lost GPU or a diverging loss must not lose the epochs already trained: hand back the best checkpoint.
     optimizer.dispose();
     const failed = e instanceof TrainingFailed ? e : new TrainingFailed((e as Error).message);
+    if (!(e instanceof TrainingFailed)) failed.cause = e;
     if (best !== null) failed.best = { epoch: best.epoch, params: best.params, metrics };
+    failed.last = last;
     throw failed;
   }
   optimizer.dispose();
@@ -249,7 +269,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   };
 }
 
-function restore(params: Tensor[], values: Float32Array[]): void {
+/** Sets parameters from host copies (a checkpoint). */
+export function restore(params: Tensor[], values: Float32Array[]): void {
   noGrad(() =>
     params.forEach((p, i) => {
       tidy(() => p.assign(Tensor.fromData(p.backend, values[i], p.shape)));

@@ -15,7 +15,9 @@ import { stratifiedSplit } from './data';
 import { loadEmbedder } from './embeddings';
 import { setupEncoderTarget } from './encoder-target';
 import { l2Normalize, setupHeadTarget } from './head-target';
-import { TrainingFailed, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
+import { TrainingFailed, restore, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
+import { isDeviceLost } from '../grad/errors';
+import type { Backend } from '../grad';
 import type { Adapter } from './adapter';
 
 export type TrainBackend = 'auto' | 'webgpu' | 'wasm';
@@ -47,11 +49,22 @@ export interface TrainOutcome {
   validationRows: number;
   /** On WebGPU: bytes the model took once loaded, and the high-water mark while training. */
   gpuBytes?: { base: number; peak: number };
+  /** The GPU device was lost and training resumed once, from the checkpoint after `afterEpoch` epochs, on `backend`. */
+  resumed?: { afterEpoch: number; reason: string; backend: 'webgpu' | 'wasm' };
 }
 
 let cancelled = false;
+/** The engine backend of the running encoder job (for `loseDevice`). */
+let current: Backend | null = null;
 
 export const trainApi = {
+  /** Fault injection (tests): destroys the running job's GPU device, as a driver reset would. */
+  loseDevice(): boolean {
+    if (!(current instanceof WebGpuBackend)) return false;
+    current.device.destroy();
+    return true;
+  },
+
   /** Asks the running job to stop after its current step; it keeps its best checkpoint. */
   cancel(): void {
     cancelled = true;
@@ -75,8 +88,7 @@ export const trainApi = {
         return { files: writeAdapter(await setup.adapter()), result, ...sizes };
       } catch (e) {
         if (!(e instanceof TrainingFailed) || e.best === null) throw e;
-        const memory = { microBatchSize: req.config.batch_size, gradientAccumulationSteps: req.config.gradient_accumulation_steps, halvings: [] };
-        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory };
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
         return { files: writeAdapter(await setup.adapter(e.best.params)), result, failure: e.message, ...sizes };
       }
     };
@@ -118,27 +130,66 @@ export const trainApi = {
     ]);
     const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
-    const { backend, name: used } = await engineBackend(req.backend, { memoryBudgetBytes: req.memoryBudgetBytes });
-    const setup = setupEncoderTarget({
-      files: { config, weights: new Uint8Array(weights) },
-      baseModel: name,
-      backend,
-      config: req.config,
-      classes: req.classes,
-      tokens,
-      padId: tokenizer.padId,
-    });
-    onPhase({ phase: 'training', detail: `Training LoRA on ${used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
-    const gpu = backend instanceof WebGpuBackend ? backend : null;
-    const base = gpu?.poolStats().usedBytes ?? 0;
-    gpu?.resetPeak();
+    const encoder = async (choice: TrainBackend) => {
+      const { backend, name: used } = await engineBackend(choice, { memoryBudgetBytes: req.memoryBudgetBytes });
+      current = backend;
+      const setup = setupEncoderTarget({
+        files: { config, weights: new Uint8Array(weights) },
+        baseModel: name,
+        backend,
+        config: req.config,
+        classes: req.classes,
+        tokens,
+        padId: tokenizer.padId,
+      });
+      const gpu = backend instanceof WebGpuBackend ? backend : null;
+      const base = gpu?.poolStats().usedBytes ?? 0;
+      gpu?.resetPeak();
+      const gpuBytes = () => (gpu ? { gpuBytes: { base, peak: gpu.poolStats().peakBytes } } : {});
+      return { setup, used, gpuBytes };
+    };
+    const first = await encoder(req.backend);
+    onPhase({ phase: 'training', detail: `Training LoRA on ${first.used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
+    const sizes = (used: 'webgpu' | 'wasm') => ({ backend: used, trainRows: train.length, validationRows: validation.length });
     try {
-      const outcome = await runLoop(setup, used);
-      return gpu ? { ...outcome, gpuBytes: { base, peak: gpu.poolStats().peakBytes } } : outcome;
+      const result = await trainLoop({ ...loopInput, model: first.setup.trainable });
+      return { files: writeAdapter(await first.setup.adapter()), result, ...sizes(first.used), ...first.gpuBytes() };
+    } catch (e) {
+      if (!(e instanceof TrainingFailed) || !isDeviceLost(e.cause)) {
+        // Any other failure: the best checkpoint, as for the head target.
+        if (!(e instanceof TrainingFailed) || e.best === null) throw e;
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
+        return { files: writeAdapter(await first.setup.adapter(e.best.params)), result, failure: e.message, ...sizes(first.used) };
+      }
+      // The GPU device was lost: resume once, from the last end-of-epoch checkpoint, on a fresh device (or the CPU).
+      const reason = (e.cause as Error).message;
+      const second = await encoder(req.backend === 'wasm' ? 'wasm' : 'auto').catch(() => encoder('wasm'));
+      if (e.last) restore(second.setup.trainable.params, e.last.params);
+      const resumed = { afterEpoch: e.last?.epoch ?? 0, reason, backend: second.used };
+      onPhase({ phase: 'training', detail: `The GPU device was lost; resuming after epoch ${resumed.afterEpoch} on ${second.used === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}` });
+      try {
+        const result = await trainLoop({ ...loopInput, model: second.setup.trainable, resume: e.last ?? undefined });
+        return { files: writeAdapter(await second.setup.adapter()), result, resumed, ...sizes(second.used), ...second.gpuBytes() };
+      } catch (e2) {
+        // A second loss (or any failure now) fails the job, keeping the best checkpoint of either run.
+        const best = e2 instanceof TrainingFailed ? (e2.best ?? (e.best ? e.best : null)) : null;
+        if (best === null) throw e2;
+        const result: LoopResult = { metrics: best.metrics, bestEpoch: best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
+        const failure = isDeviceLost((e2 as TrainingFailed).cause) ? `The GPU device was lost again after resuming (${(e2 as Error).message}).` : (e2 as Error).message;
+        return { files: writeAdapter(await second.setup.adapter(best.params)), result, failure, resumed, ...sizes(second.used) };
+      } finally {
+        second.setup.dispose();
+      }
     } finally {
-      setup.dispose();
+      current = null;
+      first.setup.dispose();
     }
   },
 };
 
 export type TrainApi = typeof trainApi;
+
+/** The configured micro-batching (no out-of-memory seen): for outcomes built from a checkpoint. */
+function noMemory(config: FineTuneConfig): LoopResult['memory'] {
+  return { microBatchSize: config.batch_size, gradientAccumulationSteps: config.gradient_accumulation_steps, halvings: [] };
+}
