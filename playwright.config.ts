@@ -15,6 +15,9 @@ export default defineConfig({
     browserName: 'chromium',
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs },
     acceptDownloads: true,
+    // The app registers a service worker that precaches ~33 MB; specs other than e2e/offline.spec.ts (which sets
+    // 'allow') run without it, so that page.route sees every request and no test pays for the precache.
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,

@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 import { servedModels } from './vite/models-plugin.ts';
+import { offlineApp } from './vite/pwa.ts';
 
 // Cross-origin isolation lets ONNX Runtime's WASM backend use threads (SharedArrayBuffer).
 const isolation = {
@@ -31,7 +32,7 @@ const csp = [
 ].join('; ');
 
 export default defineConfig({
-  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR)],
+  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp()],
   server: { headers: isolation },
   // frame-ancestors only works as a header.
   preview: { headers: { ...isolation, 'Content-Security-Policy': `${csp}; frame-ancestors 'none'` } },

@@ -207,7 +207,7 @@ async function inPage(page, kind, data) {
       const measure = (0, eval)(`(${src})`);
       const g = await import(`${data.filesURL}/grad-bundle.mjs`);
       const lab = window.jammiLab;
-      const be = kind === 'cpu' ? new lab.grad.CpuBackend('f32') : await lab.webgpu.createWebGpuBackend();
+      const be = kind === 'cpu' ? new lab.grad.JsBackend('f32') : await lab.webgpu.createWebGpuBackend();
       const weights = new Uint8Array(await (await fetch(`${data.filesURL}/model.safetensors`)).arrayBuffer());
       const r = await measure(g, be, { ...data, weights });
       if (be.errors?.length) throw new Error(be.errors.join('\n'));
@@ -236,7 +236,7 @@ export async function run({ baseURL }) {
 
   log('CPU backend in Node…');
   const g = await loadGrad(); // also writes bench/out/grad-bundle.mjs, served to the page below
-  const node = await measureSteps(g, new g.CpuBackend('f32'), { ...common, weights: new Uint8Array(weightsBytes) });
+  const node = await measureSteps(g, new g.JsBackend('f32'), { ...common, weights: new Uint8Array(weightsBytes) });
   log(`Node ${node.median.toFixed(0)} ms`);
 
   // The lab page has no src/nn, and a 90 MB Playwright route is unreliable: a tiny CORS server (cross-origin

@@ -42,8 +42,8 @@ async function cpuInNode(root) {
   const { createServer } = await import('vite');
   const server = await createServer({ root, configFile: false, logLevel: 'silent', server: { middlewareMode: true, hmr: false }, appType: 'custom' });
   try {
-    const { CpuBackend } = await server.ssrLoadModule('/src/grad/backends/cpu.ts');
-    const be = new CpuBackend('f32');
+    const { JsBackend } = await server.ssrLoadModule('/src/grad/backends/js.ts');
+    const be = new JsBackend('f32');
     return await sweep(async (n) => {
       const a = be.upload(Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5));
       const b = be.upload(Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5));
@@ -75,7 +75,7 @@ async function measureInPage(page, kind, n, minTime) {
       };
       const lab = window.jammiLab;
       window.benchBackends ??= {};
-      const be = (window.benchBackends[kind] ??= kind === 'cpu' ? new lab.grad.CpuBackend('f32') : await lab.webgpu.createWebGpuBackend());
+      const be = (window.benchBackends[kind] ??= kind === 'cpu' ? new lab.grad.JsBackend('f32') : await lab.webgpu.createWebGpuBackend());
       const rand = (len) => new lab.grad.Rng(n).fillUniform(new Float32Array(len), -1, 1);
       const a = be.upload(rand(n * n));
       const b = be.upload(rand(n * n));

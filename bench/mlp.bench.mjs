@@ -93,7 +93,7 @@ async function inChromium(baseURL, tfjsRoot, hasWasm) {
           const init = m.initialWeights();
           if (engine === 'ours') {
             const g = window.jammiLab.grad;
-            const be = new g.CpuBackend('f32');
+            const be = new g.JsBackend('f32');
             return m.measure(() => m.oursTrainer(g, be, data, init));
           }
           const tf = window.tf;
@@ -124,7 +124,7 @@ export async function run({ baseURL }) {
 
   log('our engine (CPU backend, Node)…');
   const g = await loadGrad();
-  const be = new g.CpuBackend('f32');
+  const be = new g.JsBackend('f32');
   const ours = measure(() => oursTrainer(g, be, data, init));
   log(`ours ${ours.stepsPerS.toFixed(1)} steps/s`);
 

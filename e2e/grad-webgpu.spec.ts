@@ -26,7 +26,7 @@ declare global {
 /** Runs in the page: the two backends and the comparison helpers, left on window.gpuHarness. */
 function makeHarness(lab: NonNullable<Window['jammiLab']>) {
   const { grad } = lab;
-  const cpu = new grad.CpuBackend('f32');
+  const cpu = new grad.JsBackend('f32');
   const rng = new grad.Rng(20261128);
   const rand = (n: number, lo = -1, hi = 1) => rng.fillUniform(new Float32Array(n), lo, hi);
   type Buf = DeviceBuffer;
@@ -113,6 +113,22 @@ function check(results: Result[], label: string): void {
   console.log(`${label}: ${results.length} comparisons, max error ${worst.toExponential(2)} (worst: ${top.join('; ')})`);
   for (const r of results) expect(r.err, `${label}: ${r.name} (size ${r.size}) error ${r.err}`).toBeLessThanOrEqual(TOL);
 }
+
+test('conformance: WebGPU against the js float64 reference (the cases of src/grad/conformance.ts)', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openLab(page);
+  const out = await page.evaluate(async () => {
+    const { conformanceCases, webgpu } = window.jammiLab!;
+    const gpu = await webgpu.createWebGpuBackend();
+    const r: { name: string; err: number; tol: number }[] = [];
+    for (const c of conformanceCases()) r.push({ name: c.name, err: await c.run(gpu), tol: c.tol });
+    return r;
+  });
+  expect(out.length).toBeGreaterThan(20);
+  const worst = [...out].sort((a, b) => b.err / (b.tol || 1e-12) - a.err / (a.tol || 1e-12)).slice(0, 3);
+  console.log(`conformance on WebGPU: ${out.length} cases; closest to tolerance: ${worst.map((c) => `${c.name} ${c.err.toExponential(2)} (tol ${c.tol})`).join('; ')}`);
+  for (const c of out) expect(c.err, c.name).toBeLessThanOrEqual(c.tol);
+});
 
 test('every primitive matches the CPU backend on awkward shapes, also with dispatches folded into 2-D grids', async ({ page }) => {
   test.setTimeout(300_000);

@@ -201,12 +201,19 @@ test('evaluate joins on the key, reports error rows apart', async ({ page }) => 
   expect(evaluation.macroF1).toBeCloseTo((f1[0] + f1[1]) / 2, 12);
 });
 
-test('backend auto picks WebGPU when Chromium has an adapter; wasm runs threaded in the isolated page', async ({ page }) => {
+test('backend auto never picks a software adapter: on SwiftShader it runs wasm and says why; wasm runs threaded in the isolated page', async ({ page }) => {
   await openApp(page);
   await addReferenceSource(page, 'auto');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  // Chromium here has one WebGPU adapter, SwiftShader (CPU emulation): forcing webgpu uses it; auto must not.
+  const adapter = await page.evaluate(async () => {
+    const a = await navigator.gpu?.requestAdapter();
+    return a ? `${a.info.vendor} ${a.info.architecture} ${a.info.description}` : null;
+  });
+  expect(adapter ?? '').toMatch(/swiftshader/i);
   const auto = await inferInPage(page, { source: 'auto', model: MODEL, columns: ['text'], key: 'id' });
-  expect(auto.metadata['jammi.backend']).toBe('webgpu');
+  expect(auto.metadata['jammi.backend']).toBe('wasm');
+  expect(auto.metadata['jammi.backend_reason']).toMatch(/^auto: the only WebGPU adapter is a software one \(.*swiftshader.*\)/i);
   checkAgainstReference(auto, MODEL, 'auto');
   const wasm = await inferInPage(page, { source: 'auto', model: MODEL, columns: ['text'], key: 'id', backend: 'wasm' });
   expect(Number(wasm.metadata['jammi.wasm_threads'])).toBeGreaterThan(1);

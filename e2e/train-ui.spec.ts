@@ -49,6 +49,30 @@ test('Train panel: fine-tune a projection head, watch it, download the adapter, 
   expect(ids.every((t) => t === 'label-count-ham' || t === 'label-count-spam')).toBe(true);
   expect((await counts.allTextContents()).reduce((a, t) => a + Number(t.replace(/,/g, '')), 0)).toBe(120);
 
+  // Rows it was not trained on (a held-out split: other ids, other numbers): the trained model must beat always
+  // answering the majority class (a constant model cannot pass).
+  const heldOut = Array.from({ length: 60 }, (_, j) => {
+    const i = 1000 + j;
+    return i % 3 === 0 ? `${i},"WINNER!! Claim your free prize now, call 0800 ${i}",spam` : `${i},"see you at lunch tomorrow ${i}?",ham`;
+  });
+  const majority = Math.max(...['spam', 'ham'].map((l) => heldOut.filter((r) => r.endsWith(`,${l}`)).length)) / heldOut.length;
+  const heldOutEval = await page.evaluate(
+    async (csv) => {
+      const jammi = window.jammi!;
+      await jammi.addSource('held-out', csv);
+      const trained = (await jammi.listFineTuned()).filter((m) => m.report !== null);
+      const model = trained[0].modelId; // the trained one (the one loaded back from the zip has no report)
+      const results = await jammi.infer({ source: 'held-out', model, columns: ['text'], key: 'id', backend: 'wasm' });
+      const e = await jammi.evaluate({ results, gold: 'held-out', labelColumn: 'label', key: 'id' });
+      return { accuracy: e.accuracy, errors: e.errors, unmatched: e.unmatched, trained: trained.length };
+    },
+    ['id,text,label', ...heldOut].join('\n'),
+  );
+  expect(heldOutEval.trained).toBe(1);
+  expect(heldOutEval.errors + heldOutEval.unmatched).toBe(0);
+  expect(majority).toBeCloseTo(2 / 3, 2);
+  expect(heldOutEval.accuracy).toBeGreaterThan(majority);
+
   // A bad setting is refused with the field's name, before any work.
   await panel.getByLabel('LoRA rank').fill('0');
   await panel.getByRole('button', { name: 'Start training' }).click();

@@ -5,8 +5,9 @@
 import * as grad from './grad';
 import * as safetensors from './nn/safetensors';
 import { WebGpuBackend, createWebGpuBackend } from './grad/backends/webgpu';
+import { conformanceCases } from './grad/conformance';
 
-const lab = { grad, safetensors, webgpu: { createWebGpuBackend, WebGpuBackend } };
+const lab = { grad, safetensors, webgpu: { createWebGpuBackend, WebGpuBackend }, conformanceCases };
 
 declare global {
   interface Window {

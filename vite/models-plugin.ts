@@ -8,7 +8,8 @@ import type { Connect, Plugin } from 'vite';
  * With `JAMMI_MODELS_DIR=<dir>`, every folder `<dir>/<name>` is a model whose id is `<name>`:
  *   GET /models/index.json                        → { "models": ["<name>", ...] }
  *   GET /models/<name>/resolve/<revision>/<file>  → the file (revision is ignored)
- * Paths are confined to the directory; anything else is a 404.
+ * Paths are confined to the directory; anything else is a 404. Files carry an ETag (size and mtime) and answer a
+ * matching `If-None-Match` with 304, so the app revalidates the copy it keeps offline without downloading it again.
  */
 export function servedModels(dir: string | undefined): Plugin {
   const root = dir ? path.resolve(dir) : undefined;
@@ -38,7 +39,16 @@ export function servedModels(dir: string | undefined): Plugin {
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       return send404(`No such file: ${m[1]}/${m[2]}`);
     }
-    res.setHeader('Content-Length', String(fs.statSync(file).size));
+    const stat = fs.statSync(file);
+    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (req.headers['if-none-match'] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return;
+    }
+    res.setHeader('Content-Length', String(stat.size));
     res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
     fs.createReadStream(file).pipe(res);
   };

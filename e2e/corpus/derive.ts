@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 import { writeSafetensors, type F32Entry } from '../../src/nn/safetensors';
-import { writeAdapter, zipAdapter, type EncoderAdapterConfig } from '../../src/train/adapter';
+import { writeAdapter, zipAdapter, type EncoderAdapterConfig } from '../../src/nn/adapter-files';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const corpusDir = here;

@@ -2,13 +2,13 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/store';
+import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
 import { applyLabels, type LabelEdits } from '../data/labels';
-import { JammiError } from './errors';
+import { JammiError } from '../errors';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
-import type { LocalModel } from '../infer/model-files';
+import type { LocalModel } from '../nn/model-files';
 import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
-import { inWorker, proxy } from './worker-call';
+import { proxy, WorkerBridge } from './worker-bridge';
 
 export interface SourceInfo {
   name: string;
@@ -48,6 +48,7 @@ export class Database extends EventTarget {
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
   private readonly labelEdits = new Map<string, LabelEdits>();
+  private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
     super();
@@ -78,9 +79,9 @@ export class Database extends EventTarget {
   /** Parses a CSV file (or CSV text) in a worker and adds it as source `name`. */
   async addSource(name: string, input: File | Blob | string, options: AddSourceOptions = {}): Promise<SourceInfo> {
     name = name.trim();
-    if (!name) throw new JammiError('A source needs a name.');
+    if (!name) throw new JammiError('bad_input', 'A source needs a name.');
     if (this.sources.has(name) || this.loading.has(name)) {
-      throw new JammiError(`A source named "${name}" already exists; remove it first or pick another name.`);
+      throw new JammiError('bad_input', `A source named "${name}" already exists; remove it first or pick another name.`);
     }
     this.loading.add(name);
     try {
@@ -93,13 +94,19 @@ export class Database extends EventTarget {
   private async ingest(name: string, input: File | Blob | string, options: AddSourceOptions): Promise<SourceInfo> {
     const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
     const { signal, onProgress, ...ingestOptions } = options;
-    const { ipc, info } = await inWorker<IngestApi, Awaited<ReturnType<IngestApi['ingest']>>>(
-      makeIngestWorker,
-      `Loading "${name}"`,
-      signal,
-      (api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined),
-    ).catch((e: unknown) => {
-      if (e instanceof Error && e.name !== 'AbortError') throw new JammiError(`Could not load "${name}": ${e.message}`);
+    // One fresh worker per load: a cancel terminates it (the only way to stop synchronous parsing mid-flight).
+    const bridge = new WorkerBridge<IngestApi>(makeIngestWorker, {
+      what: `Loading "${name}"`,
+      crashMessage: (detail) => `Loading "${name}" failed in its worker: ${detail}`,
+      oneShot: true,
+    });
+    const { ipc, info } = await bridge
+      .call((api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined), { signal })
+      .catch((e: unknown) => {
+      if (e instanceof Error && e.name !== 'AbortError') {
+        const code = e instanceof JammiError && e.code !== 'run_failed' ? e.code : 'bad_csv';
+        throw new JammiError(code, `Could not load "${name}": ${e.message}`);
+      }
       throw e;
     });
     const source: SourceInfo = {
@@ -135,13 +142,13 @@ export class Database extends EventTarget {
   async setLabels(source: string, column: string, labels: Record<number, string | null>): Promise<void> {
     const s = this.source(source);
     column = column.trim();
-    if (!column) throw new JammiError('Name the label column.');
+    if (!column) throw new JammiError('bad_input', 'Name the label column.');
     const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null ? null : String(l)]));
     let table: Table;
     try {
       table = applyLabels(s.table, column, rows);
     } catch (e) {
-      throw new JammiError((e as Error).message);
+      throw new JammiError('bad_input', (e as Error).message);
     }
     const edits = this.labelEdits.get(source) ?? {};
     edits[column] = { ...edits[column], ...rows };
@@ -152,7 +159,7 @@ export class Database extends EventTarget {
         await saveLabelEdits(source, edits);
       } catch (e) {
         this.changed();
-        throw new JammiError(`${(e as Error).message} The labels are applied for this visit only.`);
+        throw new JammiError(e instanceof JammiError ? e.code : 'storage_failed', `${(e as Error).message} The labels are applied for this visit only.`);
       }
     }
     this.changed();
@@ -168,7 +175,25 @@ export class Database extends EventTarget {
 
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
-    return runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    this.setInfersRunning(+1);
+    try {
+      return await runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
+    } finally {
+      this.setInfersRunning(-1);
+    }
+  }
+
+  /**
+   * True while an `infer` or a fine-tune job runs. The app applies an update (a reload) only when this is false;
+   * listen to `busy` (infer) and `change` (jobs) events to follow it.
+   */
+  get busy(): boolean {
+    return this.infersRunning > 0 || [...this.jobs.values()].some((j) => j.status === 'queued' || j.status === 'running');
+  }
+
+  private setInfersRunning(delta: number): void {
+    this.infersRunning += delta;
+    this.dispatchEvent(new Event('busy'));
   }
 
   /**
@@ -227,7 +252,10 @@ export class Database extends EventTarget {
     return id;
   }
 
-  /** An Arrow IPC file or an RFC 4180 CSV of a source (by name) or of any table (e.g. `infer`'s results). */
+  /**
+   * An Arrow IPC file, an RFC 4180 CSV or a Parquet file (Snappy) of a source (by name) or of any table (e.g.
+   * `infer`'s results). The Parquet writer (parquet-wasm) is loaded on first use.
+   */
   async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
     const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).table : nameOrTable;
     switch (format) {
@@ -235,8 +263,12 @@ export class Database extends EventTarget {
         return tableToArrowFile(table);
       case 'csv':
         return tableToCsv(table);
+      case 'parquet': {
+        const { tableToParquet } = await import('../data/parquet');
+        return tableToParquet(table).catch((e: unknown) => Promise.reject(new JammiError('run_failed', `Could not write Parquet: ${(e as Error).message}`)));
+      }
       default:
-        throw new JammiError(`Unknown export format "${format satisfies never}"; use "arrow" or "csv".`);
+        throw new JammiError('bad_input', `Unknown export format "${format satisfies never}"; use "arrow", "csv" or "parquet".`);
     }
   }
 
@@ -244,7 +276,7 @@ export class Database extends EventTarget {
     const s = this.sources.get(name);
     if (!s) {
       const known = [...this.sources.keys()];
-      throw new JammiError(`Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
+      throw new JammiError('bad_input', `Unknown source "${name}". ${known.length ? `Loaded sources: ${known.join(', ')}.` : 'No sources are loaded.'}`);
     }
     return s;
   }

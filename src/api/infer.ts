@@ -7,14 +7,18 @@
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
 import { vectorOf } from '../data/vectors';
-import { wrap, type Remote } from 'comlink';
-import type { InferApi } from '../../workers/infer.worker';
-import type { Backend, Dtype, ModelInfo } from '../infer/classifier';
-import { classificationMetrics, type Metrics } from '../infer/metrics';
-import { DEFAULT_HUB_HOST, listServedModels, unsafeModelPath, type LocalModel, type ModelRef } from '../infer/model-files';
-import { abortError, JammiError } from './errors';
 
-export type { Backend, Dtype, LocalModel, ModelInfo };
+/** Arrow vectors from JS values without eval (CSP-safe): for the UI's derived tables. */
+export { vectorOf };
+import type { InferApi } from '../../workers/infer.worker';
+import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
+import { classificationMetrics, type Metrics } from '../eval/metrics';
+import { DEFAULT_HUB_HOST, listServedModels, unsafeModelPath, type LocalModel, type ModelRef } from '../nn/model-files';
+import { BACKEND_CHOICES } from '../grad/backends/choice';
+import { cancelledError, JammiError } from '../errors';
+import { WorkerBridge } from './worker-bridge';
+
+export type { BackendChoice, Dtype, LocalModel, ModelInfo };
 
 /** Model ids served with the app (`JAMMI_MODELS_DIR`), for pickers. */
 export const servedModels = listServedModels;
@@ -34,7 +38,8 @@ export interface InferOptions {
   task?: 'classification';
   /** Column whose value becomes `_row_id` (as text); by default the row number (0-based). */
   key?: string;
-  backend?: Backend;
+  /** `auto` (default: see src/grad/backends/auto), `webgpu`, `wasm`, or `js` (our engine's JavaScript backend; engine `native`). */
+  backend?: BackendChoice;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
   /**
@@ -57,30 +62,11 @@ export interface InferOptions {
 export const EMPTY_TEXT_ERROR = 'Empty or null text input';
 export const DEFAULT_BATCH_SIZE = 32;
 
-/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it ever crashes. */
-let worker: { remote: Remote<InferApi>; dead: Promise<never>; terminate: () => void } | undefined;
-
-function inferWorker() {
-  if (!worker) {
-    const w = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' });
-    let kill: (e: Error) => void = () => {};
-    const dead = new Promise<never>((_, reject) => {
-      kill = reject;
-      w.addEventListener('error', (e) => {
-        worker = undefined;
-        reject(new JammiError(`The inference worker failed: ${e.message || 'it could not start'}`));
-      });
-    });
-    dead.catch(() => undefined);
-    // Calls still waiting on a terminated worker would never settle: they reject with the reason instead.
-    const terminate = () => {
-      w.terminate();
-      kill(new JammiError('The inference worker was restarted after a GPU device loss; run again.'));
-    };
-    worker = { remote: wrap<InferApi>(w), dead, terminate };
-  }
-  return worker;
-}
+/** One long-lived worker keeps ONNX sessions warm between calls; it is replaced if it crashes or does not stop. */
+const inferWorker = new WorkerBridge<InferApi>(
+  () => new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' }),
+  { what: 'Classification', crashMessage: (detail) => `The inference worker failed: ${detail}` },
+);
 
 /** A GPU device loss reported by a worker call (ONNX Runtime's or our engine's wording). */
 export const DEVICE_LOST = /GPU device was lost|device (is |was )?lost|Device was destroyed|DXGI_ERROR_DEVICE|context lost/i;
@@ -89,40 +75,39 @@ export const DEVICE_LOST = /GPU device was lost|device (is |was )?lost|Device wa
 let recreatedAfter: string | null = null;
 
 /**
- * After a device loss every model the worker holds is unusable (ONNX Runtime keeps its device for the worker's
- * life): the worker is terminated, dropping them all, and the next call starts a fresh one with a fresh device.
+ * A worker call; after a GPU device loss every model the worker holds is unusable (ONNX Runtime keeps its device
+ * for the worker's life): the worker is terminated — dropping them all, rejecting calls still waiting on it — and
+ * the next call starts a fresh one with a fresh device.
  */
-function dropWorkerAfterDeviceLoss(e: unknown): unknown {
-  if (!(e instanceof Error) || !DEVICE_LOST.test(e.message) || !worker) return e;
-  worker.terminate();
-  worker = undefined;
-  recreatedAfter = e.message;
-  return new JammiError(`The GPU device was lost while classifying (${e.message}). Every model on it was dropped; run again to continue on a fresh device.`);
+async function inferCall<T>(job: Parameters<typeof inferWorker.call<T>>[0], signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await inferWorker.call(job, { signal });
+  } catch (e) {
+    if (!(e instanceof Error) || !DEVICE_LOST.test(e.message) || e.message.startsWith('The GPU device was lost while classifying')) throw e;
+    const lost = new JammiError('run_failed', `The GPU device was lost while classifying (${e.message}). Every model on it was dropped; run again to continue on a fresh device.`);
+    inferWorker.terminate(lost);
+    recreatedAfter = e.message;
+    throw lost;
+  }
 }
 
 /** Fault injection for tests: destroys the GPU device of the inference worker's models on our engine. */
 export async function loseInferenceGpuDevice(): Promise<number> {
-  return worker ? worker.remote.loseGpuDevice() : 0;
+  return inferWorker.call((remote) => remote.loseGpuDevice());
 }
 
-/** Awaits a worker call, rejecting at once on abort or a worker crash; Comlink's errors come back as JammiError. */
-async function call<T>(p: Promise<T>, signal: AbortSignal | undefined, dead: Promise<never>): Promise<T> {
-  if (signal?.aborted) throw abortError('Classification');
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError('Classification'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** A Hub host is an http(s) origin and nothing more (no path, query or credentials), so files come from it alone. */
+function hubOrigin(host: string): string {
+  let url: URL;
   try {
-    return await Promise.race([p, aborted, dead]);
-  } catch (e) {
-    const lost = dropWorkerAfterDeviceLoss(e);
-    if (lost !== e) throw lost;
-    if (e instanceof Error && e.name === 'JammiError' && !(e instanceof JammiError)) throw new JammiError(e.message);
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
+    url = new URL(host);
+  } catch {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} is not a URL; give an origin such as https://hub.example.org.`);
   }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} must be a plain http(s) origin (no path, query or credentials).`);
+  }
+  return url.origin;
 }
 
 /** The text of one cell: strings as they are, other values as their text, null as nothing. */
@@ -135,22 +120,21 @@ function checkColumns(table: Table, source: string, names: string[], what: strin
   const available = table.schema.fields.map((f) => f.name);
   for (const name of names) {
     if (!available.includes(name)) {
-      throw new JammiError(`Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
+      throw new JammiError('bad_input', `Unknown ${what} "${name}" in source "${source}". Available columns: ${available.join(', ')}.`);
     }
   }
 }
 
 export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource' | 'hubHost' | 'revision'>): Promise<ModelRef> {
   if (typeof o.model !== 'string') {
-    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('A local model needs a name and its files.');
+    if (!o.model || typeof o.model.name !== 'string' || !o.model.files) throw new JammiError('bad_input', 'A local model needs a name and its files.');
     return { kind: 'local', model: o.model };
   }
   const id = o.model.trim();
-  if (!id) throw new JammiError('Choose a model.');
+  if (!id) throw new JammiError('bad_input', 'Choose a model.');
   const unsafe = unsafeModelPath(id, 'id');
-  if (unsafe) throw new JammiError(`Model id ${JSON.stringify(id)} is refused: ${unsafe}.`);
-  const host = hubOrigin(o.hubHost ?? DEFAULT_HUB_HOST);
-  const hub: ModelRef = { kind: 'hub', id, host, revision: o.revision ?? 'main' };
+  if (unsafe) throw new JammiError('bad_input', `Model id ${JSON.stringify(id)} is refused: ${unsafe}.`);
+  const hub: ModelRef = { kind: 'hub', id, host: hubOrigin(o.hubHost ?? DEFAULT_HUB_HOST), revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
       return hub;
@@ -161,44 +145,30 @@ export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource'
   }
 }
 
-/** A Hub host is an http(s) origin and nothing more (no path, query or credentials), so files come from it alone. */
-function hubOrigin(host: string): string {
-  let url: URL;
-  try {
-    url = new URL(host);
-  } catch {
-    throw new JammiError(`hubHost ${JSON.stringify(host)} is not a URL; give an origin such as https://hub.example.org.`);
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
-    throw new JammiError(`hubHost ${JSON.stringify(host)} must be a plain http(s) origin (no path, query or credentials).`);
-  }
-  return url.origin;
-}
-
 /** A fine-tuned model's base and adapter files, for `jammi:fine-tuned:<id>` ids. */
 export type FineTunedLookup = (modelId: string) => { base: ModelRef; files: Record<string, Uint8Array> } | null;
 
 export async function runInfer(getSource: (name: string) => Promise<Table>, o: InferOptions, fineTuned: FineTunedLookup = () => null): Promise<Table> {
   const task = o.task ?? 'classification';
-  if (task !== 'classification') throw new JammiError(`Unsupported task "${task}"; only "classification" is supported.`);
+  if (task !== 'classification') throw new JammiError('bad_input', `Unsupported task "${task}"; only "classification" is supported.`);
   const table = await getSource(o.source);
   const columns = typeof o.columns === 'string' ? [o.columns] : [...(o.columns ?? [])];
-  if (columns.length === 0) throw new JammiError('Choose at least one text column.');
+  if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
   checkColumns(table, o.source, columns, 'column');
   if (o.key !== undefined) checkColumns(table, o.source, [o.key], 'key column');
   const batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError(`batchSize must be a positive integer (got ${batchSize}).`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JammiError('bad_input', `batchSize must be a positive integer (got ${batchSize}).`);
   const backend = o.backend ?? 'auto';
-  if (!['auto', 'webgpu', 'wasm'].includes(backend)) throw new JammiError(`Unknown backend "${backend}"; use "auto", "webgpu" or "wasm".`);
-  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError(`Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
+  if (!BACKEND_CHOICES.includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu", "wasm" or "js".`);
+  if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
-  if (engine !== 'onnx' && engine !== 'native') throw new JammiError(`Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
   if (o.memoryBudgetBytes !== undefined && !(Number.isFinite(o.memoryBudgetBytes) && o.memoryBudgetBytes > 0)) {
-    throw new JammiError(`memoryBudgetBytes must be a positive number of bytes (got ${o.memoryBudgetBytes}).`);
+    throw new JammiError('bad_input', `memoryBudgetBytes must be a positive number of bytes (got ${o.memoryBudgetBytes}).`);
   }
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
-  if (o.signal?.aborted) throw abortError('Classification');
+  if (o.signal?.aborted) throw cancelledError('Classification');
 
   const n = table.numRows;
   const textColumns = columns.map((c) => table.getChild(c)!);
@@ -212,9 +182,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
 
   const recreated = recreatedAfter;
   recreatedAfter = null;
-  const { remote, dead } = inferWorker();
-  const { key, info } = await call(
-    remote.load({
+  const { key, info } = await inferCall(
+    (remote) => remote.load({
       ref,
       backend,
       dtype: o.dtype,
@@ -224,7 +193,6 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       memoryBudgetBytes: o.memoryBudgetBytes,
     }),
     o.signal,
-    dead,
   );
 
   const status: string[] = new Array(n).fill('ok');
@@ -255,7 +223,7 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   let gpuPeak = 0;
   for (let start = 0; start < todo.length; start += batchSize) {
     const rows = todo.slice(start, start + batchSize);
-    const { predictions, ms, memory } = await call(remote.classify(key, rows.map((r) => texts[r])), o.signal, dead);
+    const { predictions, ms, memory } = await inferCall((remote) => remote.classify(key, rows.map((r) => texts[r])), o.signal);
     if (memory) {
       halvings += memory.halvings;
       if (memory.peakBytes !== undefined) {
@@ -306,11 +274,13 @@ function resultTable(r: {
     ['jammi.model', r.info.model],
     ['jammi.engine', r.info.engine],
     ['jammi.backend', r.info.backend],
+    ['jammi.backend_reason', r.info.backendReason],
     ['jammi.dtype', r.info.dtype],
     ['jammi.model_file', r.info.file],
     ['jammi.max_length', String(r.info.maxLength)],
     ['jammi.labels', JSON.stringify(r.info.labels)],
-    ...(r.info.threads !== undefined ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined ? [['jammi.threads', String(r.info.threads)] as [string, string]] : []),
+    ...(r.info.threads !== undefined && r.info.backend === 'wasm' ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
     // Our engine: how often a batch was halved after a GPU out-of-memory, and its GPU bytes (weights; peak).
     ...(r.info.engine === 'native' ? [['jammi.oom_halvings', String(r.memory.halvings)] as [string, string]] : []),
     ...(r.memory.gpuBytes ? [['jammi.gpu_bytes', JSON.stringify(r.memory.gpuBytes)] as [string, string]] : []),
@@ -347,7 +317,7 @@ export async function runEvaluate(getSource: (name: string) => Promise<Table>, o
   checkColumns(gold, goldName, [o.labelColumn], 'label column');
   if (o.key !== undefined) checkColumns(gold, goldName, [o.key], 'key column');
   for (const c of ['_row_id', '_status', 'label']) {
-    if (!o.results.getChild(c)) throw new JammiError(`The results have no "${c}" column; pass a table from infer.`);
+    if (!o.results.getChild(c)) throw new JammiError('bad_input', `The results have no "${c}" column; pass a table from infer.`);
   }
   const goldLabels = new Map<string, string>();
   const goldKey = o.key !== undefined ? gold.getChild(o.key)! : undefined;

@@ -1,11 +1,13 @@
 import Papa from 'papaparse';
 import { tableToIPC, type Table } from 'apache-arrow';
 
-export type ExportFormat = 'arrow' | 'csv';
+/** `parquet` is written by ./parquet (parquet-wasm), loaded only when first asked for. */
+export type ExportFormat = 'arrow' | 'csv' | 'parquet';
 
 export const exportMimeTypes: Record<ExportFormat, string> = {
   arrow: 'application/vnd.apache.arrow.file',
   csv: 'text/csv;charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
 };
 
 /** Arrow IPC *file* format (the one with a footer, `.arrow`), readable by pyarrow, DuckDB, Polars and apache-arrow. */

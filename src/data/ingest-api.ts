@@ -1,6 +1,6 @@
 import { transfer } from 'comlink';
 import { tableToIPC } from 'apache-arrow';
-import { saveSourceTable } from './store';
+import { saveSourceTable } from './source-store';
 import { ingestCsv, type IngestInfo, type IngestOptions, type IngestProgress } from './ingest';
 
 /** What the ingest worker exposes: parse a CSV blob, hand back the table as Arrow IPC bytes (transferred, not copied). */

@@ -1,15 +1,15 @@
 /**
- * Safe writes to the Origin Private File System: each file is written whole under a temporary name, then renamed
+ * The one OPFS file writer (sources, labels and adapters). Safe writes to the Origin Private File System: each file is written whole under a temporary name, then renamed
  * over the old one, so a failed write (a full quota, a closed tab) leaves the saved version as it was. A quota
  * error becomes a StorageError with a message a user can act on.
  */
 
-export class StorageError extends Error {
-  constructor(
-    readonly code: 'storage_quota' | 'storage_failed',
-    message: string,
-  ) {
-    super(message);
+import { JammiError } from '../errors';
+
+/** Saving to OPFS failed: code `storage_quota` (the site's quota is full) or `storage_failed`. */
+export class StorageError extends JammiError {
+  constructor(code: 'storage_quota' | 'storage_failed', message: string) {
+    super(code, message);
     this.name = 'StorageError';
   }
 }

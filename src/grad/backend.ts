@@ -1,7 +1,7 @@
 /**
  * The device interface of the autograd engine: a small, primitive-level set of kernels over opaque buffers.
  *
- * One file per device implements it (`backends/cpu.ts`; `backends/webgpu.ts` later). Every tensor op in
+ * One file per device implements it (`backends/js.ts`, `backends/webgpu.ts`). Every tensor op in
  * `ops/` is built from these primitives, so a new backend gets forward AND backward of every op for free.
  *
  * Conventions a backend author can rely on:

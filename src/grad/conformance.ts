@@ -5,7 +5,7 @@
  *
  *   for (const c of conformanceCases()) { const err = await c.run(backend); expect(err).toBeLessThan(c.tol) }
  */
-import { CpuBackend } from './backends/cpu';
+import { JsBackend } from './backends/js';
 import { sizeOf, stridesOf, type Backend, type BinaryOp, type DeviceBuffer, type UnaryOp } from './backend';
 import { Rng } from './rng';
 
@@ -17,7 +17,7 @@ export interface ConformanceCase {
   run(backend: Backend): Promise<number>;
 }
 
-const reference = new CpuBackend('f64');
+const reference = new JsBackend('f64');
 
 function data(n: number, seed: number, lo = -2, hi = 2): Float32Array {
   return new Rng(seed).fillUniform(new Float32Array(n), lo, hi);

@@ -7,7 +7,8 @@ import { Tensor, noGrad } from './tensor';
 import { add, addScalar, affine, erf, exp, log, mul, neg, recip, scale, sigmoid, sqrt, square, sub, tanh } from './ops/elementwise';
 import { matmul } from './ops/matmul';
 import { concat, slice } from './ops/movement';
-import { max, mean, sum } from './ops/reduce';
+import { sum } from './ops/broadcast';
+import { max, mean } from './ops/reduce';
 import { fusesNormalize, fusesSoftmax, normalizeLast, softmaxLast } from './ops/fused';
 import type { Rng } from './rng';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, Tensor, backward, layerNorm, layerNormComposed, mul, softmax, softmaxComposed, sum, tidy } from '.';
+import { JsBackend, Tensor, backward, layerNorm, layerNormComposed, mul, softmax, softmaxComposed, sum, tidy } from '.';
 import { Rng } from './rng';
 import { gradCheck } from './test-utils';
 
-const cpu = new CpuBackend();
+const cpu = new JsBackend();
 const shapes = [[1, 1], [3, 63], [2, 5, 65], [4, 257], [2, 3]];
 
 /** Output and input gradients of L = Σ f(x)·R, on the f32 CPU backend. */

@@ -1,13 +1,14 @@
 /** Public surface of the autograd engine. */
 export type { Backend, BinaryOp, DeviceBuffer, MatmulDesc, ReduceOp, UnaryOp, View } from './backend';
 export { sizeOf, stridesOf } from './backend';
-export { CpuBackend } from './backends/cpu';
+export { JsBackend } from './backends/js';
 export { Tensor, backward, isGradEnabled, keep, noGrad, tidy, zeroGrad } from './tensor';
 export type { BackwardRule } from './tensor';
 export * from './ops/elementwise';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { concat, gather, permute, reshape, slice, transpose } from './ops/movement';
-export { max, mean, sum, sumTo } from './ops/reduce';
+export { expand, sum, sumTo } from './ops/broadcast';
+export { max, mean } from './ops/reduce';
 export { crossEntropy, dropout, gelu, geluTanh, silu, layerNorm, layerNormComposed, linear, logSoftmax, rotary, rotaryTables, softmax, softmaxComposed } from './functional';
 export { AdamW, clipGradNorm, learningRate, type AdamWOptions, type Schedule, type ScheduleKind } from './optim';
 export { Rng } from './rng';

@@ -5,7 +5,7 @@ const { Tensor } = g;
 
 describe('AdamW, clipping, schedules', () => {
   it('AdamW matches a scalar restatement of torch.optim.AdamW over 3 steps', () => {
-    const be = new g.CpuBackend('f64');
+    const be = new g.JsBackend('f64');
     const p0 = [0.5, -1.25, 2];
     const grads = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1], [-0.3, 0.2, 0.0]];
     const p = Tensor.fromData(be, p0, [3], true);
@@ -35,7 +35,7 @@ describe('AdamW, clipping, schedules', () => {
   });
 
   it('parameters excluded by `decays` get no weight decay', () => {
-    const be = new g.CpuBackend('f64');
+    const be = new g.JsBackend('f64');
     const w = Tensor.fromData(be, [2], [1], true);
     const b = Tensor.fromData(be, [2], [1], true);
     b.name = 'classifier.bias';
@@ -50,7 +50,7 @@ describe('AdamW, clipping, schedules', () => {
   });
 
   it('clipGradNorm scales to the max norm only when above it', () => {
-    const be = new g.CpuBackend('f64');
+    const be = new g.JsBackend('f64');
     const a = Tensor.fromData(be, [3], [1], true);
     const b = Tensor.fromData(be, [0, 4], [2], true);
     a.grad = Tensor.fromData(be, [3], [1]).keep();
@@ -82,7 +82,7 @@ describe('AdamW, clipping, schedules', () => {
 
 describe('gradient accumulation', () => {
   it('backward twice adds into .grad (micro-batches); zeroGrad clears it', () => {
-    const be = new g.CpuBackend('f64');
+    const be = new g.JsBackend('f64');
     const w = Tensor.fromData(be, [1, 2, 3], [3], true);
     const x = Tensor.fromData(be, [4, 5, 6], [3]);
     for (let i = 0; i < 2; i++) g.tidy(() => g.backward(g.sum(g.mul(g.mul(w, w), x))));
@@ -97,7 +97,7 @@ describe('gradient accumulation', () => {
 
 describe('memory ownership', () => {
   it('tidy() frees what it made when an op throws halfway', () => {
-    const be = new g.CpuBackend('f32');
+    const be = new g.JsBackend('f32');
     const a = Tensor.fromData(be, [1, 2, 3, 4], [2, 2]);
     expect(() => g.tidy(() => g.matmul(g.exp(g.add(a, a)), Tensor.zeros(be, [3, 1])))).toThrow(/inner sizes differ/);
     expect(be.liveBuffers()).toBe(1);
@@ -105,7 +105,7 @@ describe('memory ownership', () => {
   });
 
   it('a training step inside tidy() leaves no live buffers beyond params, grads and optimiser state', () => {
-    const be = new g.CpuBackend('f32');
+    const be = new g.JsBackend('f32');
     const rng = new g.Rng(3);
     const w1 = Tensor.fromData(be, rng.fillNormal(new Float32Array(8 * 4), 0.5), [8, 4], true);
     const b1 = Tensor.zeros(be, [8], true);

@@ -1,7 +1,7 @@
 /** Optimiser and learning-rate schedules. Updates run under noGrad and replace parameter storage in place. */
 import { Tensor, noGrad, tidy } from './tensor';
 import { add, affine, div, mul, recip, relu, scale, sqrt, square, sub } from './ops/elementwise';
-import { sum } from './ops/reduce';
+import { sum } from './ops/broadcast';
 
 export interface AdamWOptions {
   lr: number;

@@ -1,11 +1,11 @@
 /** Test helpers: central-difference gradient checks in float64 on the CPU backend. */
-import { CpuBackend } from './backends/cpu';
+import { JsBackend } from './backends/js';
 import { Tensor, backward, noGrad, tidy } from './tensor';
 import { mul } from './ops/elementwise';
-import { sum } from './ops/reduce';
+import { sum } from './ops/broadcast';
 import { Rng } from './rng';
 
-export const f64 = new CpuBackend('f64');
+export const f64 = new JsBackend('f64');
 
 export interface GradCheckOptions {
   seed?: number;

@@ -9,6 +9,8 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { chooseAuto } from '../grad/backends/auto';
+import { halfToFloat } from '../nn/safetensors';
 import { isOutOfMemoryMessage } from './oom';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
@@ -32,13 +34,18 @@ export function wasmThreads(): number {
   return ort.env.wasm.numThreads ?? 1;
 }
 
-/** True when this browser can give WebGPU an adapter (SwiftShader counts). */
-export async function hasWebGpu(): Promise<boolean> {
-  try {
-    return !!(await navigator.gpu?.requestAdapter());
-  } catch {
-    return false;
+/**
+ * ONNX Runtime's execution provider for a user's choice: `auto` is the one honest auto (../grad/backends/auto:
+ * never a software adapter), with its reason; `js` (our engine's JavaScript backend) has no ORT counterpart and
+ * runs ORT on `wasm`.
+ */
+export async function chooseOrtBackend(choice: 'auto' | 'webgpu' | 'wasm' | 'js', opts: { modelBytes?: number } = {}): Promise<{ backend: ExecutionBackend; reason: string }> {
+  if (choice === 'auto') {
+    const auto = await chooseAuto(opts);
+    return { backend: auto.backend, reason: `auto: ${auto.reason}` };
   }
+  if (choice === 'js') return { backend: 'wasm', reason: 'js was asked for: ONNX Runtime has no JavaScript backend, so its wasm ran' };
+  return { backend: choice, reason: `${choice} was asked for` };
 }
 
 /** An ORT session whose runs are chained (ORT web sessions must not run concurrently). */
@@ -78,7 +85,7 @@ export class OrtSession {
       try {
         const raw = await out.getData();
         const data =
-          out.type === 'float16' && raw instanceof Uint16Array ? halfToFloat(raw) : Float32Array.from(raw as ArrayLike<number>);
+          out.type === 'float16' && raw instanceof Uint16Array ? Float32Array.from(raw, halfToFloat) : Float32Array.from(raw as ArrayLike<number>);
         return { data, dims: out.dims };
       } finally {
         out.dispose();
@@ -97,17 +104,4 @@ export class OrtSession {
 /** Whether an ORT error is the device running out of memory (then the caller halves the batch). */
 export function isOutOfMemory(e: unknown): boolean {
   return isOutOfMemoryMessage(e instanceof Error ? e.message : String(e));
-}
-
-/** IEEE 754 half (as raw bits) → float32, for fp16 models whose logits come back as Uint16Array. */
-export function halfToFloat(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i];
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
-  }
-  return out;
 }

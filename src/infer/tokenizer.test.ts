@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { padBatch, TextTokenizer } from './tokenizer';
+import { padBatch } from '../nn/token-batch';
+import { TextTokenizer } from './tokenizer';
 import { modelMaxLength } from './truncate';
 
 const models = path.resolve(__dirname, '../../../shared/models');

@@ -46,20 +46,3 @@ export class TextTokenizer {
     return truncateKeepingSpecials(this.tok.encode(cut), this.prefix, this.suffix, this.maxLength);
   }
 }
-
-/**
- * Pads token id rows to the longest (dynamic padding) as int64 `input_ids`, `attention_mask` and all-zero
- * `token_type_ids`, row-major `[rows, seq]`.
- */
-export function padBatch(rows: readonly number[][], padId: number): { seq: number; inputs: Record<string, BigInt64Array> } {
-  const seq = Math.max(1, ...rows.map((r) => r.length));
-  const inputIds = new BigInt64Array(rows.length * seq).fill(BigInt(padId));
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < r.length; j++) {
-      inputIds[i * seq + j] = BigInt(r[j]);
-      mask[i * seq + j] = 1n;
-    }
-  });
-  return { seq, inputs: { input_ids: inputIds, attention_mask: mask, token_type_ids: new BigInt64Array(rows.length * seq) } };
-}

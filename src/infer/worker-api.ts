@@ -2,10 +2,10 @@
  * What the inference worker exposes (plain async functions; Comlink carries them). Loaded models stay warm
  * between calls, keyed by what was asked for; the least recently used is released beyond two.
  */
-import { Classifier, type LoadOptions, type ModelInfo } from './classifier';
+import { Classifier, type LoadOptions, type ModelInfo } from './onnx-classifier';
 import type { RowPrediction } from './head';
-import { listServedModels } from './model-files';
-import { NativeClassifier, type BatchMemory } from './native';
+import { listServedModels } from '../nn/model-files';
+import { NativeClassifier, type BatchMemory } from './native-classifier';
 
 type AnyClassifier = Classifier | NativeClassifier;
 

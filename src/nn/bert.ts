@@ -4,7 +4,8 @@
  *   x = LN(x + Wo·attn(x)),  x = LN(x + W2·act(W1·x)), act = hidden_act (DistilBERT: activation), usually erf GELU.
  */
 import { Tensor, add, relu, slice, reshape, tanh, type Backend } from '../grad';
-import { LayerNorm, Linear, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TokenBatch, type TrainContext } from './layers';
+import { LayerNorm, Linear, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TrainContext } from './layers';
+import type { TokenBatch } from './token-batch';
 
 type Config = Record<string, unknown>;
 

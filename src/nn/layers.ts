@@ -1,6 +1,7 @@
 /** Building blocks on grad: a weight store keyed by HF names, Linear with an optional LoRA adapter, attention. */
 import { Rng, Tensor, add, dropout, gather, gelu, geluTanh, layerNorm, linear, matmul, permute, relu, reshape, scale, silu, softmax, type Backend } from '../grad';
 import { parseSafetensors, type SafetensorsFile } from './safetensors';
+import type { TokenBatch } from './token-batch';
 
 /** Loads HF-named weights onto a backend once, and remembers every parameter by name. */
 export class WeightStore {
@@ -155,32 +156,6 @@ export function activation(name: unknown): Activation {
     default:
       throw new Error(`activation ${JSON.stringify(name)} is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu, silu)`);
   }
-}
-
-/** A batch of token ids and the attention mask, both [batch, seq] row-major. */
-export interface TokenBatch {
-  ids: Int32Array;
-  mask: Int32Array;
-  /** BERT segment ids; all 0 when absent. */
-  tokenTypes?: Int32Array;
-  batch: number;
-  seq: number;
-}
-
-/** Accept number[][] (as in reference.json) or a ready TokenBatch. */
-export function toTokenBatch(ids: readonly (readonly number[])[] | TokenBatch, mask?: readonly (readonly number[])[]): TokenBatch {
-  if (!Array.isArray(ids)) return ids as TokenBatch;
-  const rows = ids as readonly (readonly number[])[];
-  const batch = rows.length;
-  const seq = batch === 0 ? 0 : rows[0].length;
-  if (mask === undefined || mask.length !== batch) throw new Error('attention mask must have one row per input row');
-  const out = { ids: new Int32Array(batch * seq), mask: new Int32Array(batch * seq), batch, seq };
-  for (let b = 0; b < batch; b++) {
-    if (rows[b].length !== seq || mask[b].length !== seq) throw new Error('input_ids / attention_mask rows must all have the same length');
-    out.ids.set(rows[b], b * seq);
-    out.mask.set(mask[b], b * seq);
-  }
-  return out;
 }
 
 /** NOTE: a large finite negative, not −∞: a fully masked row must give a uniform softmax, never NaN. */

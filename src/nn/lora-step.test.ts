@@ -3,15 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AdamW, CpuBackend, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
+import { AdamW, JsBackend, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
 import { loadClassifier, writeSafetensors, type F32Entry } from './index';
+import { torchOracle } from './testdata/torch-oracle';
 
 const MODELS = path.resolve(__dirname, '../../../shared/models');
 const SCRIPT = path.resolve(__dirname, 'testdata/lora_step.py');
-const PYTHON = process.env.JAMMI_TORCH_PYTHON ?? '/usr/bin/python3'; // override only to test the skip path
-const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const hasTorch = torchCheck.status === 0;
-if (!hasTorch) console.warn(`lora-step.test: skipping the PyTorch comparison: "${PYTHON} -c 'import torch'" failed (${(torchCheck.stderr || String(torchCheck.error)).trim().split('\n').pop()})`);
+// JAMMI_TORCH_PYTHON overrides the interpreter (only to test the skip path); CI=true fails instead of skipping.
+const { python: PYTHON, hasTorch } = torchOracle('lora-step.test');
 
 interface TorchStep {
   loss: number;
@@ -34,7 +33,7 @@ describe('one LoRA training step vs PyTorch (r = 4, head trainable, the rest fro
     const dir = path.join(MODELS, name);
     const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
     const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    const backend = new CpuBackend('f32');
+    const backend = new JsBackend('f32');
     const model = loadClassifier({ config, weights: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) }, backend);
     const r = 4;
     const alpha = 8;

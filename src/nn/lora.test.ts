@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, Rng, Tensor, add, matmul, scale, tidy } from '../grad';
+import { JsBackend, Rng, Tensor, add, matmul, scale, tidy } from '../grad';
 import { f64, gradCheck } from '../grad/test-utils';
 import { Linear, WeightStore, loadClassifier, toTokenBatch, writeSafetensors } from './index';
 
 const MODELS = path.resolve(__dirname, '../../../shared/models');
 
-function store(backend: CpuBackend, out: number, inF: number): WeightStore {
+function store(backend: JsBackend, out: number, inF: number): WeightStore {
   const r = new Rng(1);
   const bytes = writeSafetensors({
     'enc.q.weight': { shape: [out, inF], data: r.fillNormal(new Float32Array(out * inF), 1) },
@@ -18,7 +18,7 @@ function store(backend: CpuBackend, out: number, inF: number): WeightStore {
 
 describe('LoRA linear', () => {
   it.each([false, true])('equals x·(W + s·B·A)ᵀ + b (rslora %s), PEFT names and shapes', (rslora) => {
-    const be = new CpuBackend('f64');
+    const be = new JsBackend('f64');
     const w = store(be, 5, 6);
     const lin = Linear.load(w, 'enc.q', 6, 5);
     const { A, B, scaling } = lin.attachLora(w, { r: 4, alpha: 8, rslora, seed: 3 });
@@ -66,7 +66,7 @@ describe('training mode', () => {
   const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
   const ids = ref.input_ids.slice(0, 3);
   const mask = ref.attention_mask.slice(0, 3);
-  const be = new CpuBackend('f32');
+  const be = new JsBackend('f32');
 
   it('dropout: seeded, reproducible, off in eval; zero probabilities equal eval exactly', () => {
     const model = loadClassifier({ config, weights }, be);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, tidy } from '../grad';
+import { JsBackend, tidy } from '../grad';
 import { loadClassifier, loadEncoder, maskedMean, toTokenBatch } from './index';
 
 const MODELS = path.resolve(__dirname, '../../../shared/models');
@@ -31,7 +31,7 @@ function maxAbsDiff(got: ArrayLike<number>, want: number[][]): number {
   return m;
 }
 
-const backend = new CpuBackend('f32');
+const backend = new JsBackend('f32');
 
 describe('encoders vs PyTorch reference logits', () => {
   it.each(['bert-tiny-sentiment', 'distilbert-tiny-emotion', 'roberta-tiny-spam', 'modernbert-tiny-cls', 'modernbert-tiny-mean'])('%s', (name) => {

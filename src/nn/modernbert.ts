@@ -6,8 +6,10 @@
  * window |i − j| ≤ local_attention/2 (local rope θ). Then final_norm, cls or masked-mean pooling,
  * head = norm(act(dense(pooled))) with act = classifier_activation, classifier.
  */
-import { Tensor, add, div, mul, reshape, rotary, rotaryTables, slice, sum, permute, type Backend } from '../grad';
-import { LayerNorm, Linear, MASKED, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, type TokenBatch, type TrainContext } from './layers';
+import { Tensor, add, mul, reshape, rotary, rotaryTables, slice, permute, type Backend } from '../grad';
+import { LayerNorm, Linear, MASKED, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, type TrainContext } from './layers';
+import type { TokenBatch } from './token-batch';
+import { maskedMean } from './pooling';
 import { firstToken, prob } from './bert';
 
 type Config = Record<string, unknown>;
@@ -115,12 +117,6 @@ export class ModernBertEncoder {
     for (const L of this.layers) for (const lin of [L.wqkv, L.wo, L.wi, L.mlpWo]) m.set(lin.name, lin);
     return m;
   }
-}
-
-/** Σ_s x[b, s]·mask[b, s] / Σ_s mask[b, s], [B, H]. */
-export function maskedMean(x: Tensor, t: TokenBatch): Tensor {
-  const m = Tensor.fromData(x.backend, Float32Array.from(t.mask), [t.batch, t.seq, 1]);
-  return div(sum(mul(x, m), 1), sum(m, 1));
 }
 
 export class ModernBertHead {

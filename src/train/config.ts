@@ -2,7 +2,7 @@
  * Fine-tuning settings: Jammi's field names, defaults chosen to work on a few hundred labelled rows, and a check
  * that rejects a bad value before any work, naming the field and the allowed range.
  */
-import type { Architecture } from '../nn/classifier';
+import { JammiError } from '../errors';
 
 export type FineTuneTarget = 'encoder' | 'head';
 
@@ -32,13 +32,6 @@ export interface FineTuneConfig {
   layers_to_transform: number[] | null;
 }
 
-export const DEFAULT_TARGET_MODULES: Record<Architecture, string[]> = {
-  bert: ['query', 'value'],
-  roberta: ['query', 'value'],
-  distilbert: ['q_lin', 'v_lin'],
-  modernbert: ['Wqkv'],
-};
-
 /** Defaults per target: the frozen-encoder `head` target trains a small model on cached embeddings and takes a larger step. */
 export function defaultConfig(target: FineTuneTarget): FineTuneConfig {
   return {
@@ -64,9 +57,10 @@ export function defaultConfig(target: FineTuneTarget): FineTuneConfig {
   };
 }
 
-export class ConfigError extends Error {
+/** A bad fine-tuning setting: a JammiError with code `bad_config`. */
+export class ConfigError extends JammiError {
   constructor(message: string) {
-    super(message);
+    super('bad_config', message);
     this.name = 'ConfigError';
   }
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../grad';
-import { loadClassifier } from '../nn/classifier';
-import { readAdapter, writeAdapter, type EncoderAdapterConfig } from './adapter';
+import { JsBackend } from '../grad';
+import { loadClassifier } from '../nn/sequence-classifier';
+import { readAdapter, writeAdapter, type EncoderAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { mergeEncoderAdapter } from './encoder-model';
-import { setupEncoderTarget, tokenBatch } from './encoder-target';
+import { mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import { setupEncoderTarget } from './encoder-target';
 import { evaluateRows, trainLoop } from './loop';
 import { modelFiles, smsSpamSplits } from './sms-fixture';
 
@@ -14,7 +15,7 @@ describe('encoder target on bert-tiny-sentiment', () => {
     const { tokenizer: tok, ...files } = modelFiles('bert-tiny-sentiment');
     const tokens = data.texts.map((t) => tok.encode(t));
     const config = resolveConfig('encoder');
-    const backend = new CpuBackend();
+    const backend = new JsBackend();
     const setup = setupEncoderTarget({ files, baseModel: 'bert-tiny-sentiment', backend, config, classes: data.classes, tokens, padId: tok.padId });
     const t0 = Date.now();
     const result = await trainLoop({

@@ -4,37 +4,20 @@
  */
 import type { Backend } from '../grad';
 import { Rng } from '../grad/rng';
-import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
-import type { TokenBatch } from '../nn/layers';
+import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
+import { tokenBatch } from '../nn/token-batch';
 import type { F32Entry } from '../nn/safetensors';
-import { labelMaps, type Adapter, type EncoderAdapterConfig } from './adapter';
-import { DEFAULT_TARGET_MODULES, type FineTuneConfig } from './config';
-import { MODULES_TO_SAVE, isHeadParam, withFreshHead } from './encoder-model';
+import { labelMaps, type Adapter, type EncoderAdapterConfig } from '../nn/adapter-files';
+import type { FineTuneConfig } from './config';
+import { DEFAULT_TARGET_MODULES, selectsModule } from '../nn/lora-targets';
+import { MODULES_TO_SAVE, isHeadParam, withFreshHead } from '../nn/adapter-merge';
 import type { TrainableModel } from './loop';
-
-/** Row-major padded ids and mask for some token rows (dynamic padding to the longest). */
-export function tokenBatch(rows: readonly (readonly number[])[], padId: number): TokenBatch {
-  const seq = Math.max(1, ...rows.map((r) => r.length));
-  const ids = new Int32Array(rows.length * seq).fill(padId);
-  const mask = new Int32Array(rows.length * seq);
-  rows.forEach((r, b) => {
-    ids.set(r, b * seq);
-    mask.fill(1, b * seq, b * seq + r.length);
-  });
-  return { ids, mask, batch: rows.length, seq };
-}
 
 /** Which linears get LoRA: names ending in a target module, in the chosen layers. */
 export function loraModules(model: SequenceClassifier, config: FineTuneConfig): string[] {
   const targets = config.target_modules ?? DEFAULT_TARGET_MODULES[model.architecture];
   const layers = config.layers_to_transform;
-  const names = [...model.linears().keys()].filter((name) => {
-    if (!targets.some((t) => name === t || name.endsWith(`.${t}`))) return false;
-    if (isHeadParam(model.architecture, `${name}.weight`)) return false;
-    if (layers === null) return true;
-    const m = /(?:^|\.)(?:layer|layers)\.(\d+)\./.exec(name);
-    return m !== null && layers.includes(Number(m[1]));
-  });
+  const names = [...model.linears().keys()].filter((name) => selectsModule(targets, layers, name) && !isHeadParam(model.architecture, `${name}.weight`));
   if (names.length === 0) {
     throw new Error(`No encoder linear matches target_modules ${JSON.stringify(targets)}${layers ? ` in layers ${layers.join(', ')}` : ''}.`);
   }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, noGrad, tidy } from '../grad';
-import { loadEncoder } from '../nn/classifier';
-import { maskedMean } from '../nn/modernbert';
-import { readAdapter, writeAdapter, type HeadAdapterConfig } from './adapter';
+import { JsBackend, noGrad, tidy } from '../grad';
+import { loadEncoder } from '../nn/sequence-classifier';
+import { maskedMean } from '../nn/pooling';
+import { readAdapter, writeAdapter, type HeadAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { tokenBatch } from './encoder-target';
-import { applyProjectionHead, l2Normalize, setupHeadTarget } from './head-target';
+import { tokenBatch } from '../nn/token-batch';
+import { applyProjectionHead, l2Normalize } from '../nn/adapter-merge';
+import { setupHeadTarget } from './head-target';
 import { evaluateRows, trainLoop } from './loop';
 import { modelFiles, smsSpamSplits } from './sms-fixture';
 
@@ -13,7 +14,7 @@ describe('head target on bert-tiny-embed', () => {
   it('learns SMS spam from frozen mean-pooled embeddings: test accuracy ≥ 0.92; the saved head predicts the same', async () => {
     const { data, train, validation, test } = await smsSpamSplits();
     const { tokenizer: tok, ...files } = modelFiles('bert-tiny-embed');
-    const backend = new CpuBackend();
+    const backend = new JsBackend();
     const encoder = loadEncoder(files, backend);
     const raw: Float32Array[] = new Array(data.texts.length);
     const tokens = data.texts.map((t) => tok.encode(t));

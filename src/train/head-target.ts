@@ -6,7 +6,7 @@
 import { Rng } from '../grad/rng';
 import { Tensor, add, linear, scale, type Backend } from '../grad';
 import type { F32Entry } from '../nn/safetensors';
-import { labelMaps, type Adapter, type HeadAdapterConfig } from './adapter';
+import { labelMaps, type Adapter, type HeadAdapterConfig } from '../nn/adapter-files';
 import type { FineTuneConfig } from './config';
 import type { TrainableModel } from './loop';
 
@@ -15,16 +15,6 @@ export interface HeadSetup {
   /** The adapter from the parameters now, or from `values` (host copies, in `trainable.params` order). */
   adapter(values?: Float32Array[]): Promise<Adapter>;
   dispose(): void;
-}
-
-/** Scales each row to unit L2 norm (a zero row stays zero). */
-export function l2Normalize(rows: Float32Array[]): Float32Array[] {
-  return rows.map((r) => {
-    let n = 0;
-    for (const v of r) n += v * v;
-    n = Math.sqrt(n);
-    return n === 0 ? Float32Array.from(r) : r.map((v) => v / n);
-  });
 }
 
 /** The projection head's forward on a batch of embeddings [rows, dim]: logits [rows, classes]. */
@@ -85,34 +75,4 @@ export function setupHeadTarget(opts: {
     },
     dispose: () => params.forEach((p) => p.dispose()),
   };
-}
-
-/** Applies a saved projection head to embeddings on the CPU: logits per row (the inference path). */
-export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<string, F32Entry>, embeddings: Float32Array[]): Float32Array[] {
-  const get = (name: string) => {
-    const t = tensors.get(name);
-    if (!t) throw new Error(`The projection-head adapter has no ${name}.`);
-    return t;
-  };
-  const A = get('projection.lora_A.weight');
-  const B = get('projection.lora_B.weight');
-  const W = get('classifier.weight');
-  const bias = get('classifier.bias');
-  const [r, dim] = A.shape;
-  const n = W.shape[0];
-  const s = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
-  return l2Normalize(embeddings).map((x) => {
-    if (x.length !== dim) throw new Error(`Embeddings have ${x.length} dimensions; the adapter expects ${dim}.`);
-    const ax = new Float32Array(r);
-    for (let k = 0; k < r; k++) for (let i = 0; i < dim; i++) ax[k] += A.data[k * dim + i] * x[i];
-    const z = Float32Array.from(x);
-    for (let i = 0; i < dim; i++) for (let k = 0; k < r; k++) z[i] += s * B.data[i * r + k] * ax[k];
-    const logits = new Float32Array(n);
-    for (let c = 0; c < n; c++) {
-      let v = bias.data[c];
-      for (let i = 0; i < dim; i++) v += W.data[c * dim + i] * z[i];
-      logits[c] = v;
-    }
-    return logits;
-  });
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, Tensor, mul } from '../grad';
+import { JsBackend, Tensor, mul } from '../grad';
 import { Rng } from '../grad/rng';
 import { resolveConfig } from './config';
 import { setupHeadTarget } from './head-target';
 import { TrainingFailed, trainLoop, type TrainableModel } from './loop';
 
-const backend = new CpuBackend();
+const backend = new JsBackend();
 const classes = ['a', 'b', 'c'];
 
 /** 90 separable-ish points in 16 dimensions, unit length, labelled by their largest of the first three coordinates. */

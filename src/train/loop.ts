@@ -6,7 +6,7 @@
 import { AdamW, Tensor, backward, clipGradNorm, crossEntropy, learningRate, noGrad, scale, tidy, zeroGrad } from '../grad';
 import { isGpuOutOfMemory } from '../grad/errors';
 import { runHalving } from '../infer/halving';
-import { classificationMetrics } from '../infer/metrics';
+import { classificationMetrics } from '../eval/metrics';
 import type { FineTuneConfig } from './config';
 import { Rng } from '../grad/rng';
 import { epochOrder, shuffle } from './data';

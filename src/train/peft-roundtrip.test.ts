@@ -9,22 +9,21 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CpuBackend, Rng, Tensor, tidy } from '../grad';
+import { JsBackend, Rng, Tensor, tidy } from '../grad';
 import { softmax } from '../infer/head';
-import { loadClassifier, type ModelFiles } from '../nn/classifier';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter';
+import { loadClassifier, type ModelFiles } from '../nn/sequence-classifier';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readAdapter, writeAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
 import { resolveConfig } from './config';
-import { isHeadParam, mergeEncoderAdapter } from './encoder-model';
-import { setupEncoderTarget, tokenBatch } from './encoder-target';
-import { applyProjectionHead, setupHeadTarget } from './head-target';
+import { applyProjectionHead, isHeadParam, mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import { setupEncoderTarget } from './encoder-target';
+import { setupHeadTarget } from './head-target';
+import { torchOracle } from '../nn/testdata/torch-oracle';
 
 const MODELS = path.resolve(__dirname, '../../../shared/models');
 const SCRIPT = path.resolve(__dirname, 'testdata/peft_adapter.py');
-const PYTHON = process.env.JAMMI_TORCH_PYTHON ?? '/usr/bin/python3'; // override only to test the skip path
-const torchCheck = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const hasTorch = torchCheck.status === 0;
-const SKIP_WHY = `PyTorch is absent: "${PYTHON} -c 'import torch'" failed (${(torchCheck.stderr || torchCheck.error?.message || `exit status ${torchCheck.status}`).trim().split('\n').pop()})`;
-if (!hasTorch) console.warn(`peft-roundtrip.test: skipping the PyTorch comparison: ${SKIP_WHY}`);
+// JAMMI_TORCH_PYTHON overrides the interpreter (only to test the skip path); CI=true fails instead of skipping.
+const { python: PYTHON, hasTorch, why: SKIP_WHY } = torchOracle('peft-roundtrip.test');
 
 const TOL = 1e-4;
 const CLASSES = ['alpha', 'beta', 'gamma'];
@@ -113,7 +112,7 @@ const maxDiff = (a: ArrayLike<number>[], b: ArrayLike<number>[]) => {
 function ours(model: string, adapterDir: string, input: ReturnType<typeof inputs>) {
   const adapter = readAdapter(loadFiles(adapterDir));
   expect('peft_type' in adapter.config).toBe(true);
-  const backend = new CpuBackend('f32');
+  const backend = new JsBackend('f32');
   const merged = loadClassifier(mergeEncoderAdapter(baseFiles(model), adapter.config as EncoderAdapterConfig, adapter.tensors), backend);
   try {
     const flat = tidy(() => Float32Array.from(merged.forward(input.input_ids, input.attention_mask).dataSync()));
@@ -130,7 +129,7 @@ describe.skipIf(!hasTorch)(hasTorch ? 'PEFT adapter format vs PyTorch' : `PEFT a
     const input = inputs(c.model);
     const files = baseFiles(c.model);
     const config = resolveConfig('encoder', { lora_rank: 4, lora_alpha: 8, use_rslora: c.rslora, lora_dropout: 0, seed: 5, target_modules: c.targets, layers_to_transform: c.layers });
-    const backend = new CpuBackend('f32');
+    const backend = new JsBackend('f32');
     const setup = setupEncoderTarget({ files, baseModel: c.model, backend, config, classes: CLASSES, tokens: input.rows, padId: 0 });
     let ourModelLogits: number[][];
     let written: Record<string, Uint8Array>;
@@ -212,7 +211,7 @@ describe.skipIf(!hasTorch)(hasTorch ? 'PEFT adapter format vs PyTorch' : `PEFT a
     const dim = 24;
     const rng = Rng.forKey(3, 'embeddings');
     const raw = Array.from({ length: 7 }, () => rng.fillNormal(new Float32Array(dim), 1));
-    const backend = new CpuBackend('f32');
+    const backend = new JsBackend('f32');
     const config = resolveConfig('head', { lora_rank: 4, lora_alpha: 8, use_rslora: rslora, seed: 11 });
     const setup = setupHeadTarget({ backend, config, classes: CLASSES, embeddings: raw, baseModel: 'x', pooling: 'mean' });
     let written: Record<string, Uint8Array>;

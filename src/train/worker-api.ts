@@ -2,25 +2,28 @@
  * What the training worker exposes. One job per worker: `train` runs it to the end (or to a cancel, which keeps
  * the best checkpoint), reporting progress through callbacks; the adapter comes back as its two files.
  */
-import { engineBackend } from '../grad/backends/select';
+import { createEngineBackend, type BackendChoice, type EngineBackend, type EngineBackendName } from '../grad/backends/select';
 import { WebGpuBackend } from '../grad/backends/webgpu';
-import { CpuBackend } from '../grad';
-import { modelName, readModelFile, readModelJson, type ModelRef } from '../infer/model-files';
-import { hasWebGpu } from '../infer/ort';
-import { TextTokenizer } from '../infer/tokenizer';
-import { modelMaxLength, type LengthConfig } from '../infer/truncate';
-import { writeAdapter } from './adapter';
-import type { FineTuneConfig, FineTuneTarget } from './config';
-import { stratifiedSplit } from './data';
-import { loadEmbedder } from './embeddings';
-import { setupEncoderTarget } from './encoder-target';
-import { l2Normalize, setupHeadTarget } from './head-target';
-import { TrainingFailed, restore, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
 import { isDeviceLost } from '../grad/errors';
 import type { Backend } from '../grad';
-import type { Adapter } from './adapter';
+import { JsBackend } from '../grad';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, type ModelRef } from '../nn/model-files';
+import { chooseOrtBackend } from '../infer/ort';
+import { TextTokenizer } from '../infer/tokenizer';
+import { modelMaxLength, type LengthConfig } from '../infer/truncate';
+import { writeAdapter } from '../nn/adapter-files';
+import type { FineTuneConfig, FineTuneTarget } from './config';
+import { stratifiedSplit } from './data';
+import { loadEmbedder } from '../infer/embedder';
+import { setupEncoderTarget } from './encoder-target';
+import { l2Normalize } from '../nn/adapter-merge';
+import { setupHeadTarget } from './head-target';
+import { TrainingFailed, restore, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
+import type { Adapter } from '../nn/adapter-files';
 
-export type TrainBackend = 'auto' | 'webgpu' | 'wasm';
+/** The user's choice (see src/grad/backends/select); the report says what ran and why. */
+export type TrainBackend = BackendChoice;
 
 export interface TrainRequest {
   target: FineTuneTarget;
@@ -44,13 +47,16 @@ export interface TrainOutcome {
   result: LoopResult;
   /** Set when training failed after a checkpoint: `files` then hold that best checkpoint. */
   failure?: string;
-  backend: 'webgpu' | 'wasm';
+  /** The engine backend that ran, why, and its CPU threads. */
+  backend: EngineBackendName;
+  backendReason: string;
+  threads: number;
   trainRows: number;
   validationRows: number;
   /** On WebGPU: bytes the model took once loaded, and the high-water mark while training. */
   gpuBytes?: { base: number; peak: number };
   /** The GPU device was lost and training resumed once, from the checkpoint after `afterEpoch` epochs, on `backend`. */
-  resumed?: { afterEpoch: number; reason: string; backend: 'webgpu' | 'wasm' };
+  resumed?: { afterEpoch: number; reason: string; backend: EngineBackendName };
 }
 
 let cancelled = false;
@@ -81,8 +87,8 @@ export const trainApi = {
     const { train, validation } = stratifiedSplit(req.labels, req.config.validation_fraction, req.config.seed);
     const pick = (rows: number[]) => ({ rows, labels: rows.map((r) => req.labels[r]) });
     /** Trains; a failure after a checkpoint still returns that checkpoint's adapter (and says what failed). */
-    const runLoop = async (setup: { trainable: TrainableModel; adapter(values?: Float32Array[]): Promise<Adapter> }, used: 'webgpu' | 'wasm'): Promise<TrainOutcome> => {
-      const sizes = { backend: used, trainRows: train.length, validationRows: validation.length };
+    const runLoop = async (setup: { trainable: TrainableModel; adapter(values?: Float32Array[]): Promise<Adapter> }, used: Pick<EngineBackend, 'name' | 'reason' | 'threads'>): Promise<TrainOutcome> => {
+      const sizes = { backend: used.name, backendReason: used.reason, threads: used.threads, trainRows: train.length, validationRows: validation.length };
       try {
         const result = await trainLoop({ ...loopInput, model: setup.trainable });
         return { files: writeAdapter(await setup.adapter()), result, ...sizes };
@@ -102,7 +108,7 @@ export const trainApi = {
       shouldStop: () => cancelled,
     };
     if (req.target === 'head') {
-      const onnxBackend = req.backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : req.backend;
+      const { backend: onnxBackend, reason: onnxReason } = await chooseOrtBackend(req.backend);
       onPhase({ phase: 'loading', detail: `Loading ${name} (ONNX, ${onnxBackend})` });
       const embedder = await loadEmbedder(req.base, onnxBackend, req.config.max_seq_length);
       onPhase({ phase: 'embedding', detail: `Embedding ${req.texts.length} texts` });
@@ -111,30 +117,27 @@ export const trainApi = {
       );
       await embedder.release();
       // The projection head is small: the CPU engine trains it fastest (no per-op GPU round trips).
-      const backend = new CpuBackend();
+      const backend = new JsBackend();
       const setup = setupHeadTarget({ backend, config: req.config, classes: req.classes, embeddings, baseModel: name, pooling: embedder.pooling });
       onPhase({ phase: 'training', detail: 'Training the projection head' });
       try {
-        return await runLoop(setup, 'wasm');
+        const reason = `the projection head is small: trained on the JavaScript backend (embeddings on ONNX Runtime ${onnxBackend}: ${onnxReason})`;
+        return await runLoop(setup, { name: 'js', reason, threads: 1 });
       } finally {
         setup.dispose();
       }
     }
 
     onPhase({ phase: 'loading', detail: `Loading ${name} (model.safetensors)` });
-    const [config, tokenizerJson, tokenizerConfig, weights] = await Promise.all([
-      readModelJson<LengthConfig & Record<string, unknown>>(req.base, 'config.json'),
-      readModelJson<object>(req.base, 'tokenizer.json'),
-      readModelJson<object>(req.base, 'tokenizer_config.json').catch(() => ({})),
-      readModelFile(req.base, 'model.safetensors'),
-    ]);
-    const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, modelMaxLength(config, req.config.max_seq_length));
+    const { config, tokenizer: tok, weights } = await loadModelBundle<LengthConfig & Record<string, unknown>>(req.base, { tokenizer: true, weights: true });
+    const tokenizer = new TextTokenizer(tok!.json, tok!.config, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
     const encoder = async (choice: TrainBackend) => {
-      const { backend, name: used } = await engineBackend(choice, { memoryBudgetBytes: req.memoryBudgetBytes });
+      const used = await createEngineBackend(choice, { modelBytes: weights!.byteLength, memoryBudgetBytes: req.memoryBudgetBytes });
+      const backend = used.backend;
       current = backend;
       const setup = setupEncoderTarget({
-        files: { config, weights: new Uint8Array(weights) },
+        files: { config, weights: weights! },
         baseModel: name,
         backend,
         config: req.config,
@@ -149,8 +152,8 @@ export const trainApi = {
       return { setup, used, gpuBytes };
     };
     const first = await encoder(req.backend);
-    onPhase({ phase: 'training', detail: `Training LoRA on ${first.used === 'webgpu' ? 'WebGPU' : 'the CPU'}` });
-    const sizes = (used: 'webgpu' | 'wasm') => ({ backend: used, trainRows: train.length, validationRows: validation.length });
+    onPhase({ phase: 'training', detail: `Training LoRA on ${first.used.name === 'webgpu' ? 'WebGPU' : 'the CPU (JavaScript)'}` });
+    const sizes = (used: EngineBackend) => ({ backend: used.name, backendReason: used.reason, threads: used.threads, trainRows: train.length, validationRows: validation.length });
     try {
       const result = await trainLoop({ ...loopInput, model: first.setup.trainable });
       return { files: writeAdapter(await first.setup.adapter()), result, ...sizes(first.used), ...first.gpuBytes() };
@@ -163,16 +166,16 @@ export const trainApi = {
       }
       // The GPU device was lost: resume once, from the last end-of-epoch checkpoint, on a fresh device (or the CPU).
       const reason = (e.cause as Error).message;
-      const second = await encoder(req.backend === 'wasm' ? 'wasm' : 'auto').catch(() => encoder('wasm'));
+      const second = await encoder(req.backend === 'webgpu' || req.backend === 'auto' ? 'auto' : req.backend).catch(() => encoder('js'));
       if (e.last) restore(second.setup.trainable.params, e.last.params);
-      const resumed = { afterEpoch: e.last?.epoch ?? 0, reason, backend: second.used };
-      onPhase({ phase: 'training', detail: `The GPU device was lost; resuming after epoch ${resumed.afterEpoch} on ${second.used === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}` });
+      const resumed = { afterEpoch: e.last?.epoch ?? 0, reason, backend: second.used.name };
+      onPhase({ phase: 'training', detail: `The GPU device was lost; resuming after epoch ${resumed.afterEpoch} on ${second.used.name === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}` });
       try {
         const result = await trainLoop({ ...loopInput, model: second.setup.trainable, resume: e.last ?? undefined });
         return { files: writeAdapter(await second.setup.adapter()), result, resumed, ...sizes(second.used), ...second.gpuBytes() };
       } catch (e2) {
         // A second loss (or any failure now) fails the job, keeping the best checkpoint of either run.
-        const best = e2 instanceof TrainingFailed ? (e2.best ?? (e.best ? e.best : null)) : null;
+        const best = e2 instanceof TrainingFailed ? (e2.best ?? e.best) : null;
         if (best === null) throw e2;
         const result: LoopResult = { metrics: best.metrics, bestEpoch: best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
         const failure = isDeviceLost((e2 as TrainingFailed).cause) ? `The GPU device was lost again after resuming (${(e2 as Error).message}).` : (e2 as Error).message;

@@ -4,6 +4,7 @@ import type { Database } from '../api/database';
 import { ClassifyPanel } from './ClassifyPanel';
 import { TrainPanel } from './TrainPanel';
 import { LoadPanel } from './LoadPanel';
+import { OfflineIndicator } from './OfflineIndicator';
 import { SourceList } from './SourceList';
 import { TableView } from './TableView';
 import { useLabeling } from './Labeling';
@@ -29,7 +30,7 @@ export function App({ db }: { db: Database }) {
     };
   }, [db, selected, sources]);
 
-  const exportAs = async (format: 'arrow' | 'csv') => {
+  const exportAs = async (format: 'arrow' | 'csv' | 'parquet') => {
     if (!selected) return;
     setExportError(null);
     try {
@@ -44,6 +45,7 @@ export function App({ db }: { db: Database }) {
       <header>
         <h1>jammi-web</h1>
         <p>Private text classification: your files are processed in this browser and never uploaded.</p>
+        <OfflineIndicator db={db} />
       </header>
       <main>
         <aside>
@@ -66,6 +68,9 @@ export function App({ db }: { db: Database }) {
                 </button>
                 <button type="button" onClick={() => void exportAs('csv')}>
                   Export CSV
+                </button>
+                <button type="button" onClick={() => void exportAs('parquet')}>
+                  Export Parquet
                 </button>
                 {exportError && <span role="alert">{exportError}</span>}
               </div>

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { Table } from 'apache-arrow';
 import type { Database } from '../api/database';
-import type { Backend, Dtype, InferOptions, InferProgress } from '../api/infer';
+import type { BackendChoice, Dtype, InferOptions, InferProgress } from '../api/infer';
 import { ModelPicker, modelChosen, modelOptions, type ModelChoice } from './classify/ModelPicker';
 import { ResultsView } from './classify/ResultsView';
 import { useFineTuned } from './hooks';
@@ -28,7 +28,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
   const [columns, setColumns] = useState<string[]>([]);
   const [key, setKey] = useState('');
   const [model, setModel] = useState<ModelChoice>({ kind: 'served', id: '' });
-  const [backend, setBackend] = useState<Backend>('auto');
+  const [backend, setBackend] = useState<BackendChoice>('auto');
   const [dtype, setDtype] = useState<Dtype | ''>('');
   const [batchSize, setBatchSize] = useState(32);
   const [run, setRun] = useState<Run | null>(null);
@@ -117,7 +117,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
         <ModelPicker value={model} onChange={setModel} fineTuned={fineTuned} />
         <label>
           Backend{' '}
-          <select value={backend} onChange={(e) => setBackend(e.target.value as Backend)} aria-label="Backend">
+          <select value={backend} onChange={(e) => setBackend(e.target.value as BackendChoice)} aria-label="Backend">
             <option value="auto">auto (WebGPU if available)</option>
             <option value="webgpu">WebGPU</option>
             <option value="wasm">WASM (CPU)</option>

@@ -1,14 +1,55 @@
-/** Picks the engine's backend: `wasm` is the CPU; `webgpu` is forced (its failure is the caller's error); `auto` tries WebGPU, else the CPU. */
+/**
+ * Picks the engine's backend from the user's choice `'auto' | 'webgpu' | 'wasm' | 'js'` and says what ran:
+ * - `js`: the JavaScript backend (./js), one thread;
+ * - `webgpu`: forced (any adapter, SwiftShader included); its failure is the caller's error;
+ * - `wasm`: the WebAssembly backend. NOTE: until it lands (src/grad/backends/wasm/), this is the ONE place that
+ *   resolves it, to the JavaScript backend — and reports `js` as what ran, with the reason;
+ * - `auto`: ./auto's honest choice (never a software adapter; small models on WASM), with its reason.
+ */
 import type { Backend } from '../backend';
-import { CpuBackend } from './cpu';
+import { chooseAuto } from './auto';
+import { JsBackend } from './js';
 import { createWebGpuBackend, type WebGpuOptions } from './webgpu';
 
-export async function engineBackend(choice: 'auto' | 'webgpu' | 'wasm', options: Pick<WebGpuOptions, 'memoryBudgetBytes'> = {}): Promise<{ backend: Backend; name: 'webgpu' | 'wasm' }> {
-  if (choice === 'wasm') return { backend: new CpuBackend(), name: 'wasm' };
-  try {
-    return { backend: await createWebGpuBackend(options), name: 'webgpu' };
-  } catch (e) {
-    if (choice === 'webgpu') throw e;
-    return { backend: new CpuBackend(), name: 'wasm' };
+import type { BackendChoice, EngineBackendName } from './choice';
+
+export { BACKEND_CHOICES, type BackendChoice, type EngineBackendName } from './choice';
+
+export interface EngineBackend {
+  backend: Backend;
+  /** What ran (never what was asked for). */
+  name: EngineBackendName;
+  /** Why this one: the choice, or auto's reason. */
+  reason: string;
+  /** CPU threads the backend uses (1 for js; WebGPU: 1, the dispatching thread). */
+  threads: number;
+}
+
+function wasmBackend(why: string): EngineBackend {
+  // The WebAssembly engine backend is not built yet: the JavaScript backend runs, and is reported as such.
+  return { backend: new JsBackend(), name: 'js', reason: `${why}; the WebAssembly engine backend is not available yet, so the JavaScript backend ran`, threads: 1 };
+}
+
+/** `memoryBudgetBytes` caps a WebGPU backend's memory (see WebGpuOptions). */
+export async function createEngineBackend(choice: BackendChoice, opts: { modelBytes?: number } & Pick<WebGpuOptions, 'memoryBudgetBytes'> = {}): Promise<EngineBackend> {
+  const gpuOptions: WebGpuOptions = { memoryBudgetBytes: opts.memoryBudgetBytes };
+  switch (choice) {
+    case 'js':
+      return { backend: new JsBackend(), name: 'js', reason: 'js was asked for', threads: 1 };
+    case 'wasm':
+      return wasmBackend('wasm was asked for');
+    case 'webgpu':
+      return { backend: await createWebGpuBackend(gpuOptions), name: 'webgpu', reason: 'webgpu was asked for', threads: 1 };
+    case 'auto': {
+      const auto = await chooseAuto(opts);
+      if (auto.backend === 'wasm') return wasmBackend(`auto: ${auto.reason}`);
+      try {
+        return { backend: await createWebGpuBackend(gpuOptions), name: 'webgpu', reason: `auto: ${auto.reason}`, threads: 1 };
+      } catch (e) {
+        return wasmBackend(`auto: WebGPU could not start (${(e as Error).message})`);
+      }
+    }
+    default:
+      throw new Error(`Unknown backend ${JSON.stringify(choice satisfies never)}; use "auto", "webgpu", "wasm" or "js".`);
   }
 }

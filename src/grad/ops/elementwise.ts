@@ -1,79 +1,107 @@
-/** Elementwise ops: forward on the backend, backward beside it, built from the same ops. */
+/**
+ * Elementwise ops: forward on the backend, backward beside it, built from the same ops.
+ *
+ * The backward rules of the elementwise primitives live in two tables keyed by the backend's op names
+ * (`UnaryOp`, `BinaryOp`), typed `{ [P in Op]: Rule }`: a primitive added to the backend without a derivative
+ * fails to compile. `null` says, explicitly, that an op has no gradient (`step`, `eq`).
+ */
 import type { BinaryOp, UnaryOp } from '../backend';
 import { Tensor, record } from '../tensor';
-import { broadcastShapes, broadcastStrides, sameShape } from './shape';
-import { sumTo } from './reduce';
+import { broadcastShapes, broadcastStrides } from './shape';
+import { sumTo } from './broadcast';
 
-function unaryPrim(op: UnaryOp, x: Tensor): Tensor {
-  return Tensor.fromBuffer(x.backend, x.backend.unary(op, x.buf), x.shape);
+/** dL/dx from dL/dout (`g`), the input and the output. */
+type UnaryRule = ((g: Tensor, x: Tensor, out: Tensor) => Tensor) | null;
+/** dL/da and dL/db from dL/dout (null for a parent that needs none). */
+type BinaryRule = ((g: Tensor, a: Tensor, b: Tensor) => [Tensor | null, Tensor | null]) | null;
+
+const UNARY: { [P in UnaryOp]: UnaryRule } = {
+  /** d(-x) = -dx */
+  neg: (g) => neg(g),
+  /** d(exp x) = exp x · dx */
+  exp: (g, _x, out) => mul(g, out),
+  /** d(log x) = dx / x */
+  log: (g, x) => div(g, x),
+  /** d(tanh x) = (1 − tanh² x) · dx */
+  tanh: (g, _x, out) => mul(g, affine(square(out), -1, 1)),
+  /** d(erf x) = 2/√π · exp(−x²) · dx */
+  erf: (g, x) => mul(g, affine(exp(neg(square(x))), 2 / Math.sqrt(Math.PI), 0)),
+  /** d(√x) = dx / (2√x) */
+  sqrt: (g, _x, out) => div(g, affine(out, 2, 0)),
+  /** d(1/x) = −dx / x² */
+  recip: (g, _x, out) => neg(mul(g, square(out))),
+  /** d(x²) = 2x · dx */
+  square: (g, x) => mul(g, affine(x, 2, 0)),
+  /** d relu(x) = [x > 0] · dx (NOTE: 0 at x = 0, as PyTorch) */
+  relu: (g, x) => mul(g, step(x)),
+  /** [x > 0]: no gradient. */
+  step: null,
+  /** d σ(x) = σ(x)(1 − σ(x)) · dx. A primitive: the composite 1/(1+e^−x) gives 0·∞ = NaN in backward for x ≪ 0. */
+  sigmoid: (g, _x, out) => mul(g, mul(out, affine(out, -1, 1))),
+};
+
+const BINARY: { [P in BinaryOp]: BinaryRule } = {
+  /** d(a + b) = da + db (summed back over broadcast axes) */
+  add: (g, a, b) => [sumTo(g, a.shape), sumTo(g, b.shape)],
+  /** d(a − b) = da − db */
+  sub: (g, a, b) => [sumTo(g, a.shape), b.requiresGrad ? neg(sumTo(g, b.shape)) : null],
+  /** d(a · b) = b · da + a · db */
+  mul: (g, a, b) => [a.requiresGrad ? sumTo(mul(g, b), a.shape) : null, b.requiresGrad ? sumTo(mul(g, a), b.shape) : null],
+  /** d(a / b) = da / b − a · db / b² */
+  div: (g, a, b) => [a.requiresGrad ? sumTo(div(g, b), a.shape) : null, b.requiresGrad ? sumTo(neg(div(mul(g, a), square(b))), b.shape) : null],
+  /** [a == b]: no gradient. */
+  eq: null,
+};
+
+function unary(op: UnaryOp, x: Tensor): Tensor {
+  const out = Tensor.fromBuffer(x.backend, x.backend.unary(op, x.buf), x.shape);
+  const rule = UNARY[op];
+  return rule ? record(out, [x], (g) => [rule(g, x, out)]) : out;
 }
 
-function binaryPrim(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (a.backend !== b.backend) throw new Error(`${op}: tensors on different backends`);
   const shape = broadcastShapes(a.shape, b.shape);
   const av = { buf: a.buf, strides: broadcastStrides(a.shape, shape), offset: 0 };
   const bv = { buf: b.buf, strides: broadcastStrides(b.shape, shape), offset: 0 };
-  return Tensor.fromBuffer(a.backend, a.backend.binary(op, av, bv, shape), shape);
+  const out = Tensor.fromBuffer(a.backend, a.backend.binary(op, av, bv, shape), shape);
+  const rule = BINARY[op];
+  return rule ? record(out, [a, b], (g) => rule(g, a, b)) : out;
 }
 
-/** d(-x) = -dx */
 export function neg(x: Tensor): Tensor {
-  return record(unaryPrim('neg', x), [x], (g) => [neg(g)]);
+  return unary('neg', x);
 }
-
-/** d(exp x) = exp x · dx */
 export function exp(x: Tensor): Tensor {
-  const out = unaryPrim('exp', x);
-  return record(out, [x], (g) => [mul(g, out)]);
+  return unary('exp', x);
 }
-
-/** d(log x) = dx / x */
 export function log(x: Tensor): Tensor {
-  return record(unaryPrim('log', x), [x], (g) => [div(g, x)]);
+  return unary('log', x);
 }
-
-/** d(tanh x) = (1 − tanh² x) · dx */
 export function tanh(x: Tensor): Tensor {
-  const out = unaryPrim('tanh', x);
-  return record(out, [x], (g) => [mul(g, affine(square(out), -1, 1))]);
+  return unary('tanh', x);
 }
-
-/** d(erf x) = 2/√π · exp(−x²) · dx */
 export function erf(x: Tensor): Tensor {
-  return record(unaryPrim('erf', x), [x], (g) => [mul(g, affine(exp(neg(square(x))), 2 / Math.sqrt(Math.PI), 0))]);
+  return unary('erf', x);
 }
-
-/** d(√x) = dx / (2√x) */
 export function sqrt(x: Tensor): Tensor {
-  const out = unaryPrim('sqrt', x);
-  return record(out, [x], (g) => [div(g, affine(out, 2, 0))]);
+  return unary('sqrt', x);
 }
-
-/** d(1/x) = −dx / x² */
 export function recip(x: Tensor): Tensor {
-  const out = unaryPrim('recip', x);
-  return record(out, [x], (g) => [neg(mul(g, square(out)))]);
+  return unary('recip', x);
 }
-
-/** d(x²) = 2x · dx */
 export function square(x: Tensor): Tensor {
-  return record(unaryPrim('square', x), [x], (g) => [mul(g, affine(x, 2, 0))]);
+  return unary('square', x);
 }
-
-/** d relu(x) = [x > 0] · dx (NOTE: 0 at x = 0, as PyTorch) */
 export function relu(x: Tensor): Tensor {
-  return record(unaryPrim('relu', x), [x], (g) => [mul(g, step(x))]);
+  return unary('relu', x);
 }
-
 /** [x > 0], no gradient. */
 export function step(x: Tensor): Tensor {
-  return unaryPrim('step', x);
+  return unary('step', x);
 }
-
-/** d σ(x) = σ(x)(1 − σ(x)) · dx. A primitive: the composite 1/(1+e^−x) gives 0·∞ = NaN in backward for x ≪ 0. */
 export function sigmoid(x: Tensor): Tensor {
-  const out = unaryPrim('sigmoid', x);
-  return record(out, [x], (g) => [mul(g, mul(out, affine(out, -1, 1)))]);
+  return unary('sigmoid', x);
 }
 
 /** d(x·s + t) = s · dx */
@@ -85,50 +113,24 @@ export function affine(x: Tensor, scale: number, shift: number): Tensor {
 export const scale = (x: Tensor, s: number): Tensor => affine(x, s, 0);
 export const addScalar = (x: Tensor, s: number): Tensor => affine(x, 1, s);
 
-/** d(a + b) = da + db (summed back over broadcast axes) */
 export function add(a: Tensor, b: Tensor): Tensor {
-  return record(binaryPrim('add', a, b), [a, b], (g) => [sumTo(g, a.shape), sumTo(g, b.shape)]);
+  return binary('add', a, b);
 }
-
-/** d(a − b) = da − db */
 export function sub(a: Tensor, b: Tensor): Tensor {
-  return record(binaryPrim('sub', a, b), [a, b], (g) => [sumTo(g, a.shape), b.requiresGrad ? neg(sumTo(g, b.shape)) : null]);
+  return binary('sub', a, b);
 }
-
-/** d(a · b) = b · da + a · db */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  return record(binaryPrim('mul', a, b), [a, b], (g) => [
-    a.requiresGrad ? sumTo(mul(g, b), a.shape) : null,
-    b.requiresGrad ? sumTo(mul(g, a), b.shape) : null,
-  ]);
+  return binary('mul', a, b);
 }
-
-/** d(a / b) = da / b − a · db / b² */
 export function div(a: Tensor, b: Tensor): Tensor {
-  return record(binaryPrim('div', a, b), [a, b], (g) => [
-    a.requiresGrad ? sumTo(div(g, b), a.shape) : null,
-    b.requiresGrad ? sumTo(neg(div(mul(g, a), square(b))), b.shape) : null,
-  ]);
+  return binary('div', a, b);
 }
-
 /** [a == b], no gradient. */
 export function eq(a: Tensor, b: Tensor): Tensor {
-  return binaryPrim('eq', a, b);
+  return binary('eq', a, b);
 }
 
 /** A copy of x with no autodiff record (stop-gradient). */
 export function detach(x: Tensor): Tensor {
   return x.alias();
-}
-
-/** x broadcast to `shape` (materialised). d expand = sum back over the broadcast axes. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(x.shape, shape)) return reshapeLike(x, shape);
-  broadcastShapes(x.shape, shape);
-  const buf = x.backend.copy({ buf: x.buf, strides: broadcastStrides(x.shape, shape), offset: 0 }, shape);
-  return record(Tensor.fromBuffer(x.backend, buf, shape), [x], (g) => [sumTo(g, x.shape)]);
-}
-
-function reshapeLike(x: Tensor, shape: readonly number[]): Tensor {
-  return record(x.alias(shape), [x], (g) => [g.alias(x.shape)]);
 }

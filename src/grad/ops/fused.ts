@@ -4,7 +4,8 @@
  */
 import { Tensor, record } from '../tensor';
 import { mul, sub } from './elementwise';
-import { mean, sum } from './reduce';
+import { sum } from './broadcast';
+import { mean } from './reduce';
 
 /** Whether `x`'s backend fuses softmax / normalisation over the last axis. */
 export const fusesSoftmax = (x: Tensor) => x.backend.softmaxRows !== undefined && x.rank > 0 && x.size > 0;

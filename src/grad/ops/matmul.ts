@@ -1,8 +1,7 @@
 /** Batched matrix product with optionally transposed operands. */
 import { sizeOf } from '../backend';
 import { Tensor, record } from '../tensor';
-import { sumTo } from './reduce';
-import { expand } from './elementwise';
+import { expand, sumTo } from './broadcast';
 
 export interface MatmulOptions {
   transA?: boolean;

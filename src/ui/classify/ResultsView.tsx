@@ -55,7 +55,7 @@ export function ResultsView({ db, sourceName, source, results, keyColumn, textCo
   const meta = results.schema.metadata;
   const goldCandidates = source.schema.fields.map((f) => f.name).filter((n) => !textColumns.includes(n) && n !== keyColumn);
 
-  const exportAs = async (format: 'arrow' | 'csv') => {
+  const exportAs = async (format: 'arrow' | 'csv' | 'parquet') => {
     setExportError(null);
     try {
       downloadBlob(await db.export(pickRows(results, indices), format), `${sourceName}-${meta.get('jammi.model') ?? 'results'}.${format}`);
@@ -106,6 +106,9 @@ export function ResultsView({ db, sourceName, source, results, keyColumn, textCo
         </button>
         <button type="button" onClick={() => void exportAs('csv')}>
           Export results CSV
+        </button>
+        <button type="button" onClick={() => void exportAs('parquet')}>
+          Export results Parquet
         </button>
         {exportError && <span role="alert">{exportError}</span>}
       </div>

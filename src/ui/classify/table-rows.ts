@@ -1,5 +1,5 @@
 import { makeData, RecordBatch, Struct, Table, type Vector } from 'apache-arrow';
-import { vectorOf } from '../../data/vectors';
+import { vectorOf } from '../../api/infer';
 
 /**
  * A table of the result's main columns beside the source's columns, for the rows `indices` (in that order).

@@ -2,8 +2,8 @@
  * Whether an adapter fits the base model it is loaded onto, checked from shapes alone (no weights decoded), so a
  * wrong base model, rank or module is refused when the adapter is loaded rather than at its first use.
  */
-import type { F32Entry } from '../nn/safetensors';
-import type { EncoderAdapterConfig, HeadAdapterConfig } from './adapter';
+import type { F32Entry } from './safetensors';
+import type { EncoderAdapterConfig, HeadAdapterConfig } from './adapter-files';
 
 /**
  * Checks that an encoder adapter fits a base model: every LoRA pair sits on

@@ -3,39 +3,33 @@
  * `model.safetensors`), and every fine-tuned model — an encoder adapter merged into its base, or a projection head
  * applied to the base's pooled embeddings. Same shape as `Classifier`: `info`, `classify`, `release`.
  */
-import { noGrad, tidy, type Backend as EngineBackend } from '../grad';
-import { engineBackend } from '../grad/backends/select';
+import { noGrad, tidy } from '../grad';
+import { createEngineBackend, type BackendChoice, type EngineBackend as PickedBackend } from '../grad/backends/select';
 import { WebGpuBackend } from '../grad/backends/webgpu';
 import { isGpuOutOfMemory } from '../grad/errors';
+import type { Backend as GradBackend } from '../grad';
 import { runHalving } from './halving';
-import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/classifier';
-import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../train/adapter';
-import { loadEmbedder, type Embedder } from '../train/embeddings';
-import { mergeEncoderAdapter } from '../train/encoder-model';
-import { tokenBatch } from '../train/encoder-target';
-import { applyProjectionHead } from '../train/head-target';
-import type { ModelError as ModelErrorType, ModelInfo } from './classifier';
+import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
+import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
+import { loadEmbedder, type Embedder } from './embedder';
+import { applyProjectionHead, mergeEncoderAdapter } from '../nn/adapter-merge';
+import { tokenBatch } from '../nn/token-batch';
+import { JammiError } from '../errors';
+import type { ModelInfo } from './onnx-classifier';
 import { predict, type Id2Label, type RowPrediction } from './head';
-import { modelName, readModelFile, readModelJson, type ModelRef } from './model-files';
-import { hasWebGpu, type ExecutionBackend } from './ort';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, type ModelRef } from '../nn/model-files';
+import { chooseOrtBackend } from './ort';
 import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
-type Backend = 'auto' | ExecutionBackend;
+type Backend = BackendChoice;
 
-/** A user-facing error that crosses the worker boundary as a JammiError (as `ModelError` does). */
-function modelError(message: string): ModelErrorType {
-  const e = new Error(message) as ModelErrorType;
-  e.name = 'JammiError';
-  return e;
-}
-
-async function pickBackend(backend: Backend, memoryBudgetBytes?: number): Promise<{ engine: EngineBackend; used: ExecutionBackend }> {
+async function pickBackend(backend: Backend, modelBytes: number, memoryBudgetBytes?: number): Promise<PickedBackend> {
   try {
-    const { backend: engine, name } = await engineBackend(backend, { memoryBudgetBytes });
-    return { engine, used: name };
+    return await createEngineBackend(backend, { modelBytes, memoryBudgetBytes });
   } catch (e) {
-    throw modelError(`WebGPU is not available for the native engine: ${(e as Error).message}`);
+    throw new JammiError('gpu_unavailable', `WebGPU is not available for the native engine: ${(e as Error).message}`);
   }
 }
 
@@ -69,42 +63,39 @@ export class NativeClassifier {
     private readonly run: (texts: readonly string[], tokens: number[][] | null) => Promise<Float32Array[]>,
     private readonly id2label: Id2Label,
     readonly release: () => Promise<void>,
-    private readonly engine: EngineBackend | null = null,
+    private readonly engine: GradBackend | null = null,
   ) {}
 
   private baseBytes = 0;
 
   static async load({ ref, backend, maxLength, adapter, memoryBudgetBytes }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
-    const fail = (e: unknown) => Promise.reject(modelError(`Model ${name}: ${(e as Error).message}`));
-    const config = await readModelJson<LengthConfig & Record<string, unknown>>(ref, 'config.json').catch(fail);
+    const fail = (e: unknown) => Promise.reject(new JammiError(e instanceof JammiError ? e.code : 'model_config', `Model ${name}: ${(e as Error).message}`));
     const parsed = adapter ? (() => {
       try {
         return readAdapter(adapter.files);
       } catch (e) {
-        throw modelError(`Model ${name}: ${(e as Error).message}`);
+        throw new JammiError('bad_adapter', `Model ${name}: ${(e as Error).message}`);
       }
     })() : null;
+    const isHead = parsed !== null && 'adapter_type' in parsed.config;
+    const bundle = await loadModelBundle<LengthConfig & Record<string, unknown>>(ref, isHead ? {} : { tokenizer: true, weights: true }).catch(fail);
+    const config = bundle.config;
     const max = modelMaxLength(config, maxLength);
     const id2label = (parsed?.config.id2label ?? config.id2label) as Id2Label | undefined;
-    if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw modelError(`No id2label mapping for classification model ${name}`);
+    if (!parsed && (!id2label || Object.keys(id2label).length === 0)) throw new JammiError('model_config', `No id2label mapping for classification model ${name}`);
 
-    if (parsed && 'adapter_type' in parsed.config) {
+    if (isHead) {
       // Projection head: frozen base embeddings (ONNX Runtime), then the trained head on the CPU.
-      const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+      const { backend: used, reason } = await chooseOrtBackend(backend);
       const embedder: Embedder = await loadEmbedder(ref, used, max).catch(fail);
       const head = parsed.config as HeadAdapterConfig;
       const headLabels = head.id2label as Id2Label;
-      const info: ModelInfo = { model: name, engine: 'native', backend: used, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(headLabels), multiLabel: false };
+      const info: ModelInfo = { model: name, engine: 'native', backend: used, backendReason: `embeddings on ONNX Runtime: ${reason}`, dtype: 'fp32', file: 'onnx/model.onnx + adapter', maxLength: max, labels: labelsOf(headLabels), multiLabel: false };
       return new NativeClassifier(info, null, async (texts) => applyProjectionHead(head, parsed.tensors, await embedder.embed(texts)), headLabels, () => embedder.release());
     }
 
-    const [tokenizerJson, tokenizerConfig, weights] = await Promise.all([
-      readModelJson<object>(ref, 'tokenizer.json'),
-      readModelJson<object>(ref, 'tokenizer_config.json').catch(() => ({})),
-      readModelFile(ref, 'model.safetensors'),
-    ]).catch(fail);
-    let files: ModelFiles = { config, weights: new Uint8Array(weights) };
+    let files: ModelFiles = { config, weights: bundle.weights! };
     if (parsed) {
       try {
         files = mergeEncoderAdapter(files, parsed.config as EncoderAdapterConfig, parsed.tensors);
@@ -116,7 +107,7 @@ export class NativeClassifier {
     const labels = files.config.id2label as Id2Label;
     let tokenizer: TextTokenizer;
     try {
-      tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+      tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
     } catch (e) {
       return fail(new Error(`tokenizer.json is unreadable: ${(e as Error).message}`));
     }
@@ -124,7 +115,8 @@ export class NativeClassifier {
     if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
       return fail(new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab}.`));
     }
-    const { engine, used } = await pickBackend(backend, memoryBudgetBytes);
+    const picked = await pickBackend(backend, files.weights.byteLength, memoryBudgetBytes);
+    const engine = picked.backend;
     let model: SequenceClassifier;
     try {
       model = loadClassifier(files, engine);
@@ -134,7 +126,9 @@ export class NativeClassifier {
     const info: ModelInfo = {
       model: name,
       engine: 'native',
-      backend: used,
+      backend: picked.name,
+      backendReason: picked.reason,
+      threads: picked.name === 'webgpu' ? undefined : picked.threads,
       dtype: 'fp32',
       file: parsed ? 'model.safetensors + adapter' : 'model.safetensors',
       maxLength: max,
@@ -190,7 +184,11 @@ export class NativeClassifier {
         }
       },
       isGpuOutOfMemory,
-      (row, cause) => modelError(`Out of GPU memory with a batch of one row (${row.tokens?.length ?? row.text.length} ${row.tokens ? 'tokens' : 'characters'}): ${(cause as Error).message} Try a smaller maxLength, a larger memoryBudgetBytes or backend "wasm".`),
+      (row, cause) =>
+        new JammiError(
+          'gpu_oom',
+          `Out of GPU memory with a batch of one row (${row.tokens?.length ?? row.text.length} ${row.tokens ? 'tokens' : 'characters'}): ${(cause as Error).message} Try a smaller maxLength, a larger memoryBudgetBytes or backend "wasm".`,
+        ),
     );
     const memory: BatchMemory = { halvings, ...(gpu ? { baseBytes: this.baseBytes, peakBytes: gpu.poolStats().peakBytes } : {}) };
     return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0, memory };

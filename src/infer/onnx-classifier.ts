@@ -1,16 +1,22 @@
 /**
  * A text-classification model loaded in the inference worker: config, tokenizer and ONNX session, and the
- * batch step (tokenize → pad → run → head). Whole-call problems throw `ModelError` with a message that names the
+ * batch step (tokenize → pad → run → head). Whole-call problems throw a `JammiError` (model_file, model_config, gpu_unavailable, gpu_oom, run_failed) with a message that names the
  * model and the file or input at fault.
  */
+import { JammiError } from '../errors';
 import { runHalving } from './halving';
 import { predict, type Id2Label, type RowPrediction } from './head';
-import { modelName, ModelFileError, readModelFile, readModelJson, type ModelRef } from './model-files';
-import { hasWebGpu, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
-import { padBatch, TextTokenizer } from './tokenizer';
+import { loadModelBundle } from '../nn/model-bundle';
+import { modelName, ModelFileError, readModelFile, type ModelRef } from '../nn/model-files';
+import { hasWebGpu } from '../grad/backends/auto';
+import type { BackendChoice, EngineBackendName } from '../grad/backends/choice';
+import { chooseOrtBackend, isOutOfMemory, OrtSession, wasmThreads, type ExecutionBackend } from './ort';
+import { padBatch } from '../nn/token-batch';
+import { TextTokenizer } from './tokenizer';
 import { modelMaxLength, type LengthConfig } from './truncate';
 
-export type Backend = 'auto' | ExecutionBackend;
+/** The user's backend choice (ONNX Runtime: `auto`, `webgpu`, `wasm`; our engine also `js`). */
+export type { BackendChoice };
 export type Dtype = 'fp32' | 'q8' | 'fp16';
 
 export const DTYPE_FILES: Record<Dtype, string> = {
@@ -19,17 +25,10 @@ export const DTYPE_FILES: Record<Dtype, string> = {
   fp16: 'onnx/model_fp16.onnx',
 };
 
-/** Carries a user-facing message across the worker boundary (the API rethrows it as a `JammiError`). */
-export class ModelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JammiError';
-  }
-}
 
 export interface LoadOptions {
   ref: ModelRef;
-  backend: Backend;
+  backend: BackendChoice;
   dtype?: Dtype;
   maxLength?: number;
   /** `native`: our own engine (see `./native`); fine-tuned models carry their adapter's files. */
@@ -43,13 +42,16 @@ export interface ModelInfo {
   model: string;
   /** ONNX Runtime, or our own engine (`engine: 'native'` and fine-tuned models). */
   engine: 'onnx' | 'native';
-  backend: ExecutionBackend;
+  /** What ran: ONNX Runtime's `webgpu` / `wasm` EP, or our engine's `webgpu` / `js` backend. */
+  backend: ExecutionBackend | EngineBackendName;
+  /** Why that backend: what was asked for, or auto's reason (`jammi.backend_reason`). */
+  backendReason: string;
   dtype: Dtype;
   file: string;
   maxLength: number;
   /** Labels in class-index order, from `id2label`. */
   labels: string[];
-  /** WASM threads (WASM backend only). */
+  /** CPU threads of the backend that ran (ORT WASM: its thread pool; our js backend: 1). */
   threads?: number;
   multiLabel: boolean;
 }
@@ -74,23 +76,18 @@ export class Classifier {
   static async load({ ref, backend, dtype, maxLength }: LoadOptions): Promise<Classifier> {
     const name = modelName(ref);
     const fileError = (e: unknown) =>
-      e instanceof ModelFileError ? new ModelError(`Model ${name}: ${e.message}`) : (e as Error);
-    const config = await readModelJson<ModelConfig>(ref, 'config.json').catch((e) => Promise.reject(fileError(e)));
+      e instanceof ModelFileError ? new JammiError('model_file', `Model ${name}: ${e.message}`) : (e as Error);
+    const bundle = await loadModelBundle<ModelConfig>(ref, { tokenizer: true }).catch((e) => Promise.reject(fileError(e)));
+    const config = bundle.config;
     const id2label = config.id2label;
     if (!id2label || typeof id2label !== 'object' || Object.keys(id2label).length === 0) {
-      throw new ModelError(`No id2label mapping for classification model ${name}`);
+      throw new JammiError('model_config', `No id2label mapping for classification model ${name}`);
     }
-    const used: ExecutionBackend = backend === 'auto' ? ((await hasWebGpu()) ? 'webgpu' : 'wasm') : backend;
+    if (backend === 'js') throw new JammiError('bad_input', 'Backend "js" is our engine\'s JavaScript backend: use it with engine "native" (ONNX Runtime runs on "auto", "webgpu" or "wasm").');
+    const { backend: used, reason } = await chooseOrtBackend(backend);
     if (used === 'webgpu' && !(await hasWebGpu())) {
-      throw new ModelError('WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
+      throw new JammiError('gpu_unavailable', 'WebGPU is not available in this browser (no adapter was found); use backend "wasm" or "auto".');
     }
-    const [tokenizerJson, tokenizerConfig] = await Promise.all([
-      readModelJson<object>(ref, 'tokenizer.json'),
-      readModelJson<object>(ref, 'tokenizer_config.json').catch((e) => {
-        if (e instanceof ModelFileError && e.reason === 'missing') return {};
-        throw e;
-      }),
-    ]).catch((e) => Promise.reject(fileError(e)));
     const { dtype: usedDtype, bytes } = await readOnnx(ref, used, dtype).catch((e) => Promise.reject(fileError(e)));
     const file = DTYPE_FILES[usedDtype];
 
@@ -98,16 +95,16 @@ export class Classifier {
     try {
       max = modelMaxLength(config, maxLength);
     } catch (e) {
-      throw new ModelError((e as Error).message);
+      throw new JammiError('model_config', (e as Error).message);
     }
     let tokenizer: TextTokenizer;
     try {
-      tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, max);
+      tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
     } catch (e) {
-      throw new ModelError(`Model ${name}: tokenizer.json is unreadable: ${(e as Error).message}`);
+      throw new JammiError('model_file', `Model ${name}: tokenizer.json is unreadable: ${(e as Error).message}`);
     }
     if (config.vocab_size !== undefined && tokenizer.vocabSize > config.vocab_size) {
-      throw new ModelError(
+      throw new JammiError('model_config', 
         `Tokenizer/model input mismatch for ${name}: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${config.vocab_size}.`,
       );
     }
@@ -115,12 +112,12 @@ export class Classifier {
     try {
       session = await OrtSession.create(bytes, used);
     } catch (e) {
-      throw new ModelError(`Model ${name}: ${file} is corrupt or truncated, or not an ONNX model (ONNX Runtime could not load it on ${used}: ${(e as Error).message})`);
+      throw new JammiError('model_file', `Model ${name}: ${file} is corrupt or truncated, or not an ONNX model (ONNX Runtime could not load it on ${used}: ${(e as Error).message})`);
     }
     const unknown = session.inputNames.filter((n) => !TOKENIZER_INPUTS.includes(n));
     if (unknown.length || !session.inputNames.includes('input_ids')) {
       await session.release();
-      throw new ModelError(
+      throw new JammiError('model_config', 
         `Tokenizer/model input mismatch for ${name}: ${file} expects inputs ${session.inputNames.join(', ')}, ` +
           `but the tokenizer gives ${TOKENIZER_INPUTS.join(', ')}.`,
       );
@@ -134,6 +131,7 @@ export class Classifier {
       model: name,
       engine: 'onnx',
       backend: used,
+      backendReason: reason,
       dtype: usedDtype,
       file,
       maxLength: max,
@@ -158,11 +156,11 @@ export class Classifier {
     const { model, backend } = this.info;
     try {
       return await runHalving(rows, (r) => this.run(r as number[][]), isOutOfMemory, (row) =>
-        new ModelError(`Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
+        new JammiError('gpu_oom', `Out of memory on ${backend} with a batch of one row (${row.length} tokens): try a smaller maxLength or another backend.`),
       );
     } catch (e) {
-      if (e instanceof ModelError) throw e;
-      throw new ModelError(`Model ${model} failed on ${backend}: ${(e as Error).message}`);
+      if (e instanceof JammiError) throw e;
+      throw new JammiError('run_failed', `Model ${model} failed on ${backend}: ${(e as Error).message}`);
     }
   }
 
@@ -171,10 +169,11 @@ export class Classifier {
     const { data, dims } = await this.session.run(inputs, rows.length, seq, this.output);
     const classes = dims[dims.length - 1];
     if (dims.length !== 2 || dims[0] !== rows.length) {
-      throw new ModelError(`Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
+      throw new JammiError('model_config', `Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
     }
     if (classes !== this.info.labels.length) {
-      throw new ModelError(
+      throw new JammiError(
+        'model_config',
         `Model ${this.info.model}: ${this.info.file} gives ${classes} logits per row, but config.json's id2label has ${this.info.labels.length} labels: the files belong to different models.`,
       );
     }

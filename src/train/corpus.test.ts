@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { corpus, csvBytes, derivedAdapter, modelFolder, trainingCsv, type Case } from '../../e2e/corpus/derive';
 import { parseSafetensors } from '../nn/safetensors';
-import { checkEncoderAdapterFits } from '../train/adapter-fit';
-import { readAdapter, unzipAdapter, type EncoderAdapterConfig } from '../train/adapter';
-import { labelledExamples } from '../train/data';
-import { tableToCsv } from './export';
-import { ingestCsv } from './ingest';
+import { checkEncoderAdapterFits } from '../nn/adapter-fit';
+import { readAdapter, unzipAdapter, type EncoderAdapterConfig } from '../nn/adapter-files';
+import { labelledExamples } from './data';
+import { tableToCsv } from '../data/export';
+import { ingestCsv } from '../data/ingest';
 
 const re = (s: string) => new RegExp(s, 'is');
 

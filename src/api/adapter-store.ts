@@ -4,7 +4,7 @@
  * all or nothing (../data/opfs); a failed save removes its folder and throws a StorageError.
  */
 import { removeTemporaries, writeAtomic } from '../data/opfs';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './adapter';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../nn/adapter-files';
 
 async function adaptersDir(): Promise<FileSystemDirectoryHandle | null> {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return null;

@@ -1,11 +1,13 @@
 /**
- * The encoder target's model surgery, done on weight files so the engine's loader stays the only loader:
- * a fresh classification layer for the training labels, and (for inference) the adapter merged into the base.
+ * Adapters applied to a model, shared by training and inference. Encoder (PEFT LoRA): model surgery done on weight
+ * files so the engine's loader stays the only loader — a fresh classification layer for the training labels, and
+ * the adapter merged into the base. Projection head: applied to pooled embeddings on the host.
  */
 import { Rng } from '../grad/rng';
-import { architectureOf, type Architecture, type ModelFiles } from '../nn/classifier';
-import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
-import { adapterLabels, labelMaps, type EncoderAdapterConfig } from './adapter';
+import { architectureOf, type Architecture, type ModelFiles } from './sequence-classifier';
+import { parseSafetensors, writeSafetensors, type F32Entry } from './safetensors';
+import { adapterLabels, labelMaps, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter-files';
+import { selectsModule } from './lora-targets';
 
 /** The head modules trained in full (PEFT's `modules_to_save`). */
 export const MODULES_TO_SAVE: Record<Architecture, string[]> = {
@@ -22,17 +24,6 @@ const OUTPUT_LAYER: Record<Architecture, string> = {
   distilbert: 'classifier',
   modernbert: 'classifier',
 };
-
-/** Whether PEFT would put LoRA on `module` for this config (names by suffix or a regex string; layer filter). */
-export function targets(config: Pick<EncoderAdapterConfig, 'target_modules' | 'layers_to_transform'>, module: string): boolean {
-  const t = config.target_modules as string[] | string;
-  const named = typeof t === 'string' ? new RegExp(`^(?:${t})$`).test(module) : t.some((m) => module === m || module.endsWith(`.${m}`));
-  if (!named) return false;
-  const layers = config.layers_to_transform;
-  if (!layers || layers.length === 0) return true;
-  const m = /(?:^|\.)(?:layer|layers)\.(\d+)\./.exec(module);
-  return m !== null && layers.includes(Number(m[1]));
-}
 
 export const isHeadParam = (arch: Architecture, name: string) => MODULES_TO_SAVE[arch].some((m) => name.startsWith(`${m}.`));
 
@@ -74,7 +65,7 @@ export function mergeEncoderAdapter(base: ModelFiles, config: EncoderAdapterConf
   for (const [name, A] of adapter) {
     if (!name.endsWith('.lora_A.weight')) continue;
     const module = name.slice(0, -'.lora_A.weight'.length);
-    if (!targets(config, module)) {
+    if (!selectsModule(config.target_modules as string[] | string, config.layers_to_transform, module)) {
       throw new Error(`The adapter has LoRA weights for ${module}, which its target_modules / layers_to_transform do not select.`);
     }
     const B = adapter.get(`${module}.lora_B.weight`);
@@ -103,4 +94,44 @@ export function mergeEncoderAdapter(base: ModelFiles, config: EncoderAdapterConf
   }
   const classes = adapterLabels({ config, tensors: adapter }, base.config.id2label as Record<string, string> | undefined);
   return toFiles({ ...base.config, ...labelMaps(classes), num_labels: classes.length }, tensors);
+}
+
+/** Scales each row to unit L2 norm (a zero row stays zero). */
+export function l2Normalize(rows: Float32Array[]): Float32Array[] {
+  return rows.map((r) => {
+    let n = 0;
+    for (const v of r) n += v * v;
+    n = Math.sqrt(n);
+    return n === 0 ? Float32Array.from(r) : r.map((v) => v / n);
+  });
+}
+
+/** Applies a saved projection head to embeddings on the CPU: logits per row (the inference path). */
+export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<string, F32Entry>, embeddings: Float32Array[]): Float32Array[] {
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`The projection-head adapter has no ${name}.`);
+    return t;
+  };
+  const A = get('projection.lora_A.weight');
+  const B = get('projection.lora_B.weight');
+  const W = get('classifier.weight');
+  const bias = get('classifier.bias');
+  const [r, dim] = A.shape;
+  const n = W.shape[0];
+  const s = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
+  return l2Normalize(embeddings).map((x) => {
+    if (x.length !== dim) throw new Error(`Embeddings have ${x.length} dimensions; the adapter expects ${dim}.`);
+    const ax = new Float32Array(r);
+    for (let k = 0; k < r; k++) for (let i = 0; i < dim; i++) ax[k] += A.data[k * dim + i] * x[i];
+    const z = Float32Array.from(x);
+    for (let i = 0; i < dim; i++) for (let k = 0; k < r; k++) z[i] += s * B.data[i * r + k] * ax[k];
+    const logits = new Float32Array(n);
+    for (let c = 0; c < n; c++) {
+      let v = bias.data[c];
+      for (let i = 0; i < dim; i++) v += W.data[c * dim + i] * z[i];
+      logits[c] = v;
+    }
+    return logits;
+  });
 }

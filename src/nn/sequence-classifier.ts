@@ -3,8 +3,13 @@
  * Plain data in, tensors out: usable from a web worker (no Node APIs).
  */
 import { type Backend, type Tensor } from '../grad';
-import { BertFamilyHead, PostNormEncoder, type BertFlavour } from './bert';
-import { Linear, WeightStore, toTokenBatch, type LoraConfig, type TokenBatch, type TrainContext } from './layers';
+import { architectureOf, type Architecture } from './architecture';
+import { BertFamilyHead, PostNormEncoder } from './bert';
+
+export { architectureOf, type Architecture };
+import { Linear, WeightStore, type LoraConfig, type TrainContext } from './layers';
+import { selectsModule, type TargetModules } from './lora-targets';
+import { toTokenBatch, type TokenBatch } from './token-batch';
 import { ModernBertEncoder, ModernBertHead } from './modernbert';
 
 export interface ModelFiles {
@@ -14,7 +19,6 @@ export interface ModelFiles {
   weights: Uint8Array;
 }
 
-export type Architecture = BertFlavour | 'modernbert';
 
 export type Ids = readonly (readonly number[])[];
 
@@ -31,15 +35,9 @@ export interface SequenceClassifier {
   encode(inputIds: Ids | TokenBatch, attentionMask?: Ids, train?: TrainContext): Tensor;
   /** Every linear layer by HF module name (encoder and head): where LoRA adapters can go. */
   linears(): Map<string, Linear>;
-  /** Attach LoRA to the linears whose name ends with one of `targets` (e.g. ['query', 'value']); returns the new params. */
-  addLora(targets: readonly string[], cfg: LoraConfig): Tensor[];
+  /** Attach LoRA to the linears `targets` selects (names, e.g. ['query', 'value'], or a regex: see ./lora-targets); returns the new params. */
+  addLora(targets: TargetModules, cfg: LoraConfig): Tensor[];
   dispose(): void;
-}
-
-export function architectureOf(config: Record<string, unknown>): Architecture {
-  const t = config.model_type;
-  if (t === 'bert' || t === 'roberta' || t === 'distilbert' || t === 'modernbert') return t;
-  throw new Error(`unsupported model_type ${JSON.stringify(t)} (bert, roberta, distilbert, modernbert)`);
 }
 
 function labelsOf(config: Record<string, unknown>): string[] {
@@ -103,11 +101,11 @@ function build(files: ModelFiles, backend: Backend, withHead: boolean): Sequence
     addLora(targets, cfg) {
       const out: Tensor[] = [];
       for (const [name, lin] of linears()) {
-        if (!targets.some((t) => name === t || name.endsWith(`.${t}`))) continue;
+        if (!selectsModule(targets, null, name)) continue;
         const { A, B } = lin.attachLora(w, cfg);
         out.push(A, B);
       }
-      if (out.length === 0) throw new Error(`addLora: no linear matches ${targets.join(', ')}`);
+      if (out.length === 0) throw new Error(`addLora: no linear matches ${typeof targets === 'string' ? targets : targets.join(', ')}`);
       return out;
     },
     dispose() {

@@ -1,8 +1,9 @@
 /**
- * Where a model's files come from: the models directory served with the app (`/models/<id>/resolve/main/<file>`),
- * a Hub-layout host (default huggingface.co) with every file kept in Cache Storage so the next visit works offline,
+ * Where a model's files come from: the models directory served with the app (`/models/<id>/resolve/main/<file>`)
+ * or a Hub-layout host (default huggingface.co), every file kept in Cache Storage so the next visit works offline;
  * or a folder the user picked (its files are read in place and never leave the machine).
  */
+import { JammiError } from '../errors';
 
 export const DEFAULT_HUB_HOST = 'https://huggingface.co';
 export const MODEL_CACHE_NAME = 'jammi-models-v1';
@@ -23,13 +24,13 @@ export function modelName(ref: ModelRef): string {
 }
 
 /** Why a file could not be read: `missing` (404 or not in the folder), `refused` (an unsafe id or name) or `unreadable`. */
-export class ModelFileError extends Error {
+export class ModelFileError extends JammiError {
   constructor(
     readonly file: string,
     readonly reason: 'missing' | 'unreadable' | 'refused',
     detail: string,
   ) {
-    super(`${file} is ${reason}: ${detail}`);
+    super('model_file', `${file} is ${reason}: ${detail}`);
     this.name = 'ModelFileError';
   }
 }
@@ -66,19 +67,23 @@ function fileUrl(ref: ModelRef, file: string): string {
   throw new Error('A local model has no URL.');
 }
 
-async function fetchOk(url: string, file: string): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, { cache: 'no-store' });
-  } catch (e) {
-    throw new ModelFileError(file, 'unreadable', `could not fetch ${url} (${(e as Error).message || 'network error'})`);
-  }
-  if (res.status === 404) throw new ModelFileError(file, 'missing', `${url} answered 404`);
-  if (!res.ok) throw new ModelFileError(file, 'unreadable', `${url} answered ${res.status}`);
-  return res;
+async function modelCache(): Promise<Cache | undefined> {
+  return typeof caches !== 'undefined' ? caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
 }
 
-/** Reads one file of a model. Hub files come from Cache Storage when present, else from the host (then cached). */
+async function keep(cache: Cache | undefined, url: string, response: Response): Promise<void> {
+  await cache?.put(url, response).catch((e) => console.warn(`jammi: could not cache ${url}`, e));
+}
+
+/**
+ * Reads one file of a model.
+ * - A picked folder: the file itself.
+ * - The Hub: Cache Storage first; else the host, then cached.
+ * - Served with the app: the network first, revalidated by ETag (a changed file is seen; an unchanged one is not
+ *   downloaded again), then cached.
+ * With no network, both fall back to what the last visit kept, a 404 included (so an optional file that was missing
+ * online is still `missing` offline, not `unreadable`).
+ */
 export async function readModelFile(ref: ModelRef, file: string): Promise<ArrayBuffer> {
   if (ref.kind === 'local') {
     const blob = ref.model.files[file];
@@ -90,15 +95,33 @@ export async function readModelFile(ref: ModelRef, file: string): Promise<ArrayB
     }
   }
   const url = fileUrl(ref, file);
-  if (ref.kind === 'served') return (await fetchOk(url, file)).arrayBuffer();
-  const cache = typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE_NAME).catch(() => undefined) : undefined;
+  const cache = await modelCache();
   const hit = await cache?.match(url);
-  if (hit) return hit.arrayBuffer();
-  const res = await fetchOk(url, file);
+  if (ref.kind === 'hub' && hit?.ok) return hit.arrayBuffer();
+  const etag = ref.kind === 'served' && hit?.ok ? hit.headers.get('ETag') : null;
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: 'no-store', headers: etag ? { 'If-None-Match': etag } : {} });
+  } catch (e) {
+    if (hit?.ok) return hit.arrayBuffer();
+    if (hit?.status === 404) throw new ModelFileError(file, 'missing', `${url} answered 404 when last online`);
+    throw new ModelFileError(
+      file,
+      'unreadable',
+      `could not fetch ${url} (${(e as Error).message || 'network error'}), and no earlier visit kept it in this browser`,
+    );
+  }
+  if (res.status === 304 && hit?.ok) return hit.arrayBuffer();
+  if (res.status === 404) {
+    await keep(cache, url, new Response(null, { status: 404 }));
+    throw new ModelFileError(file, 'missing', `${url} answered 404`);
+  }
+  if (!res.ok) throw new ModelFileError(file, 'unreadable', `${url} answered ${res.status}`);
   const bytes = await res.arrayBuffer();
-  await cache
-    ?.put(url, new Response(bytes, { headers: { 'Content-Type': res.headers.get('Content-Type') ?? 'application/octet-stream' } }))
-    .catch((e) => console.warn(`jammi: could not cache ${url}`, e));
+  const headers: Record<string, string> = { 'Content-Type': res.headers.get('Content-Type') ?? 'application/octet-stream' };
+  const tag = res.headers.get('ETag');
+  if (tag) headers.ETag = tag;
+  await keep(cache, url, new Response(bytes, { headers }));
   return bytes;
 }
 
@@ -111,14 +134,26 @@ export async function readModelJson<T>(ref: ModelRef, file: string): Promise<T> 
   }
 }
 
-/** Names of the models served with the app (`JAMMI_MODELS_DIR`); empty when none are. */
+/**
+ * Names of the models served with the app (`JAMMI_MODELS_DIR`); empty when none are. With no network, the list
+ * the last visit saw (its models classify offline if they were used then).
+ */
 export async function listServedModels(): Promise<string[]> {
+  const url = new URL('/models/index.json', self.location.origin).href;
+  const cache = await modelCache();
+  let body: { models?: unknown };
   try {
-    const res = await fetch('/models/index.json', { cache: 'no-store' });
+    const res = await fetch(url, { cache: 'no-store' });
     if (!res.ok) return [];
-    const body = (await res.json()) as { models?: unknown };
-    return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
+    const text = await res.text();
+    body = JSON.parse(text) as typeof body;
+    await keep(cache, url, new Response(text, { headers: { 'Content-Type': 'application/json' } }));
   } catch {
-    return [];
+    try {
+      body = ((await (await cache?.match(url))?.json()) ?? {}) as typeof body;
+    } catch {
+      return [];
+    }
   }
+  return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
 }

@@ -4,8 +4,9 @@
  * `base_model.model.<module>.weight` / `.bias`), plus our `id2label` / `label2id`. `head` target: our documented
  * projection-head format (`projection.lora_A/B.weight`, `classifier.weight/bias`, `adapter_type: "projection_head"`).
  */
+import { JammiError } from '../errors';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { parseSafetensors, writeSafetensors, type F32Entry } from '../nn/safetensors';
+import { parseSafetensors, writeSafetensors, type F32Entry } from './safetensors';
 
 export const PEFT_PREFIX = 'base_model.model.';
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -56,10 +57,10 @@ export interface Adapter {
   tensors: Map<string, F32Entry>;
 }
 
-export class AdapterError extends Error {
-  readonly code = 'bad_adapter';
+/** An adapter that cannot be read: a JammiError with code `bad_adapter`. */
+export class AdapterError extends JammiError {
   constructor(message: string) {
-    super(message);
+    super('bad_adapter', message);
     this.name = 'AdapterError';
   }
 }

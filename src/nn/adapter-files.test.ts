@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { strToU8 } from 'fflate';
-import { writeSafetensors, type F32Entry } from '../nn/safetensors';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterLabels, readAdapter, unzipAdapter, writeAdapter, zipAdapter } from './adapter';
-import { mergeEncoderAdapter } from './encoder-model';
+import { writeSafetensors, type F32Entry } from './safetensors';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, adapterLabels, readAdapter, unzipAdapter, writeAdapter, zipAdapter } from './adapter-files';
+import { mergeEncoderAdapter } from './adapter-merge';
 
 const base = path.resolve(__dirname, '../../../shared/models/bert-tiny-sentiment');
 const baseFiles = () => ({

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SafetensorsError, parseSafetensors, writeSafetensors } from '../nn/safetensors';
-import { AdapterError, readAdapter, unzipAdapter, writeAdapter, zipAdapter } from '../train/adapter';
+import { AdapterError, readAdapter, unzipAdapter, writeAdapter, zipAdapter } from '../nn/adapter-files';
 import { validAdapterParts } from '../../e2e/corpus/derive';
-import { IngestError } from './errors';
-import { ingestCsv } from './ingest';
+import { IngestError } from '../data/errors';
+import { ingestCsv } from '../data/ingest';
 
 export const FUZZ_CASES = { safetensors: 4000, csv: 3000, adapterZip: 3000 };
 const SEED = 20261201;
