@@ -6,12 +6,12 @@
  * Every length and offset is bounds-checked: a corrupted or truncated file throws a SafetensorsError.
  * No Node APIs: runs in a browser worker.
  */
+import { JammiError } from '../errors';
 
-export class SafetensorsError extends Error {
-  /** Stable for programs: every malformed-file case of this module. */
-  readonly code = 'bad_safetensors';
+/** A malformed or corrupt safetensors file: a JammiError with code `model_file`. */
+export class SafetensorsError extends JammiError {
   constructor(message: string) {
-    super(`safetensors: ${message}`);
+    super('model_file', `safetensors: ${message}`);
     this.name = 'SafetensorsError';
   }
 }

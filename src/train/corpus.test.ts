@@ -27,7 +27,8 @@ describe('corpus: CSV', () => {
     if (c.error) {
       expect(error, `expected an error for ${c.id}`).toBeDefined();
       expect(error!.name).toBe('IngestError');
-      expect(error!.code).toBe(c.code);
+      expect(error!.code).toBe('bad_csv');
+      expect((error as unknown as { reason: string }).reason).toBe(c.code);
       expect(error!.message).toMatch(re(c.error));
       return;
     }

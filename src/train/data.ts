@@ -16,7 +16,6 @@ export interface LabelledData {
 export const MAX_CLASSES = 1000;
 
 export class DataError extends Error {
-  readonly code = 'bad_training_data';
   constructor(message: string) {
     super(message);
     this.name = 'DataError';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../grad';
+import { JsBackend } from '../grad';
 import { GpuOutOfMemoryError } from '../grad/errors';
 import { Rng } from '../grad/rng';
 import { resolveConfig } from './config';
@@ -30,7 +30,7 @@ function data() {
 async function run(maxRows: number, validationMax = Infinity) {
   const { embeddings, labels } = data();
   const config = resolveConfig('head', { epochs: 2, batch_size: 16, gradient_accumulation_steps: 1, early_stopping_patience: 0, max_grad_norm: 1e6 });
-  const setup = setupHeadTarget({ backend: new CpuBackend(), config, classes, embeddings, baseModel: 'x', pooling: 'mean' });
+  const setup = setupHeadTarget({ backend: new JsBackend(), config, classes, embeddings, baseModel: 'x', pooling: 'mean' });
   let faults = 0;
   const model: TrainableModel = {
     params: setup.trainable.params,
