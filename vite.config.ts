@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { onnxSchema } from './vite/onnx-schema.ts';
 import { servedModels } from './vite/models-plugin.ts';
 import { offlineApp } from './vite/pwa.ts';
 
@@ -33,11 +34,13 @@ const csp = [
 
 export default defineConfig({
   plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp()],
+  resolve: { alias: onnxSchema.alias },
   server: { headers: isolation },
   // frame-ancestors only works as a header.
   preview: { headers: { ...isolation, 'Content-Security-Policy': `${csp}; frame-ancestors 'none'` } },
   // ORT ships its own wasm/mjs loaders; pre-bundling them breaks the `?url` asset imports.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // The ONNX schema (static protobufjs code inside onnxruntime-web) is CommonJS: pre-bundled for the dev server.
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: [onnxSchema.id] },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -5,6 +5,7 @@ import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export'
 import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
 import { applyLabels, type LabelEdits } from '../data/labels';
 import { JammiError } from '../errors';
+import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../nn/model-files';
 import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
@@ -243,6 +244,19 @@ export class Database extends EventTarget {
   /** `adapter_config.json` and `adapter_model.safetensors` of a fine-tuned model. */
   async exportAdapter(modelId: string): Promise<Record<string, Blob>> {
     return this.fineTuned.export(modelId);
+  }
+
+  /**
+   * A fine-tuned model as a Hub-layout folder that runs without this app: `config.json` (trained id2label / label2id),
+   * the tokenizer files, `onnx/model.onnx` (LoRA merged, or the projection head appended to the graph) and
+   * `model.safetensors`. By default the files by path (a `LocalModel`'s `files`: `infer` takes them back as
+   * `{ name, files }`); `{ format: 'zip' }` gives one zip with the folder inside.
+   */
+  async exportModel(modelId: string, options?: { format?: 'files' }): Promise<Record<string, Blob>>;
+  async exportModel(modelId: string, options: { format: 'zip' }): Promise<Blob>;
+  async exportModel(modelId: string, options: { format?: 'files' | 'zip' } = {}): Promise<Record<string, Blob> | Blob> {
+    const out = await runExportModel(this.fineTuned, modelId, options.format ?? 'files');
+    return out.zip ?? out.files!;
   }
 
   /** Takes an adapter back (a zip, or its two files) and returns a model id for `infer`. */

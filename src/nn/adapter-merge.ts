@@ -27,10 +27,11 @@ const OUTPUT_LAYER: Record<Architecture, string> = {
 
 export const isHeadParam = (arch: Architecture, name: string) => MODULES_TO_SAVE[arch].some((m) => name.startsWith(`${m}.`));
 
-function readAll(weights: Uint8Array): Map<string, F32Entry> {
+/** Decoded tensors of a safetensors file: all of them, or only `names` (a big model need not be decoded whole). */
+export function readAll(weights: Uint8Array, names?: readonly string[]): Map<string, F32Entry> {
   const file = parseSafetensors(weights);
   const out = new Map<string, F32Entry>();
-  for (const [name, info] of file.tensors) out.set(name, { shape: info.shape, data: file.getFloat32(name) });
+  for (const [name, info] of file.tensors) if (!names || names.includes(name)) out.set(name, { shape: info.shape, data: file.getFloat32(name) });
   return out;
 }
 

@@ -1,14 +1,29 @@
 import { useRef, useState } from 'react';
 import type { Database } from '../../api/database';
+import { exportFolderName } from '../../api/export-model';
 import { adapterZip, type FineTunedModel } from '../../api/fine-tune';
 import { downloadBlob } from '../download';
 
 const fileName = (m: FineTunedModel) => `${m.modelId.replace(/[^a-z0-9-]+/gi, '_')}-adapter.zip`;
 
-/** Fine-tuned and loaded adapters: download one as a zip, remove one, or load one (a zip or its two files). */
+/** Fine-tuned and loaded adapters: download one as a zip, export one as an ONNX model folder (zip), remove one, or load one (a zip or its two files). */
 export function FineTunedList({ db, models }: { db: Database; models: FineTunedModel[] }) {
   const input = useRef<HTMLInputElement>(null);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const [exporting, setExporting] = useState<string | null>(null);
+  const exportModel = async (m: FineTunedModel) => {
+    setMessage(null);
+    setExporting(m.modelId);
+    try {
+      const folder = exportFolderName(m.base.kind === 'local' ? m.base.name : m.base.id, m.id);
+      downloadBlob(await db.exportModel(m.modelId, { format: 'zip' }), `${folder}.zip`);
+      setMessage({ error: false, text: `Exported ${m.modelId} as ${folder}.zip: an ONNX model folder for onnxruntime, transformers.js or this app.` });
+    } catch (e) {
+      setMessage({ error: true, text: (e as Error).message });
+    } finally {
+      setExporting(null);
+    }
+  };
   const load = async (files: File[]) => {
     setMessage(null);
     try {
@@ -31,6 +46,9 @@ export function FineTunedList({ db, models }: { db: Database; models: FineTunedM
               {m.report && <> · {m.report.status}{m.report.validation && <>, val accuracy {(100 * m.report.validation.accuracy).toFixed(1)}%</>}</>}
               <button type="button" onClick={() => void db.exportAdapter(m.modelId).then(adapterZip).then((z) => downloadBlob(z, fileName(m)))}>
                 Download adapter
+              </button>
+              <button type="button" disabled={exporting !== null} onClick={() => void exportModel(m)}>
+                {exporting === m.modelId ? 'Exporting…' : 'Export as model'}
               </button>
               <button
                 type="button"
