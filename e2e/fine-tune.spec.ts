@@ -207,7 +207,7 @@ test('encoder target trains on WebGPU like on the CPU (same steps, adapters agre
     return { gpu: await train('webgpu'), cpu: await train('wasm') };
   }, smsRows(48));
   expect(out.gpu.backend).toBe('webgpu');
-  expect(out.cpu.backend).toBe('js'); // 'wasm' runs the JavaScript backend until the WebAssembly one lands, and says so
+  expect(out.cpu.backend).toBe('wasm');
   expect(out.gpu.size).toBe(out.cpu.size);
   expect(Math.abs(out.gpu.losses[0] - out.cpu.losses[0])).toBeLessThan(1e-5);
   const maxDiff = Math.max(...out.gpu.conf.map((c, i) => Math.abs(c - out.cpu.conf[i])));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, record } from './tensor';
+import { Tensor, recorder } from './tensor';
 import * as g from './index';
 import { f64, gradCheck } from './test-utils';
 
@@ -81,7 +81,8 @@ describe('gradients vs central differences (float64)', () => {
   });
 
   it('detects a wrong backward rule (the check can fail)', () => {
-    const badSquare = (x: Tensor) => record(g.square(g.detach(x)), [x], (dy) => [mul(dy, x)]); // missing factor 2
+    const record = recorder<{ badSquare: { x: Tensor } }>({ badSquare: (dy, { x }) => [mul(dy, x)] }); // missing factor 2
+    const badSquare = (x: Tensor) => record('badSquare', g.square(g.detach(x)), [x], { x });
     expect(() => gradCheck(badSquare, [[4]])).toThrow(/gradCheck failed/);
   });
 });

@@ -2,9 +2,9 @@
 export type { Backend, BinaryOp, DeviceBuffer, MatmulDesc, ReduceOp, UnaryOp, View } from './backend';
 export { sizeOf, stridesOf } from './backend';
 export { JsBackend } from './backends/js';
-export { Tensor, backward, isGradEnabled, keep, noGrad, tidy, zeroGrad } from './tensor';
-export type { BackwardRule } from './tensor';
-export * from './ops/elementwise';
+export { Tensor, backward, isGradEnabled, keep, noGrad, recorder, tidy, zeroGrad } from './tensor';
+export type { BackwardRule, Rule, Rules } from './tensor';
+export { add, addScalar, affine, detach, div, eq, erf, exp, log, mul, neg, recip, relu, scale, sigmoid, sqrt, square, step, sub, tanh } from './ops/elementwise';
 export { matmul, type MatmulOptions } from './ops/matmul';
 export { concat, gather, permute, reshape, slice, transpose } from './ops/movement';
 export { expand, sum, sumTo } from './ops/broadcast';

@@ -15,8 +15,18 @@ class Storage {
   }
 }
 
-/** Given the gradient of the output, the gradients of each parent (null: no gradient flows). */
+/** A recorded tensor's rule, bound to what its forward saved: dL/dout → dL/d each parent (null: none flows). */
 export type BackwardRule = (g: Tensor) => (Tensor | null)[];
+
+/** An op's backward: dL/dout and what its forward saved → dL/d each parent (null: none flows to that parent). */
+export type Rule<Saved> = (g: Tensor, saved: Saved) => (Tensor | null)[];
+
+/**
+ * One backward rule per op name, keyed by op: `Ops` maps each op of a family (one ops/*.ts file) to what its
+ * forward saves. A name in `Ops` without an entry here does not compile; `null` states, explicitly, that an op
+ * has no derivative (its output is never recorded).
+ */
+export type Rules<Ops> = { readonly [P in keyof Ops]: Rule<Ops[P]> | null };
 
 let gradEnabled = true;
 const scopes: Set<Tensor>[] = [];
@@ -31,6 +41,8 @@ export class Tensor {
   /** Optional name (parameters: the HF / PEFT name). */
   name: string | undefined;
   parents: readonly Tensor[] = [];
+  /** The op that made this tensor, when it was recorded (a key of its family's rule table). */
+  op: string | null = null;
   rule: BackwardRule | null = null;
   private storage: Storage | null;
   private kept = false;
@@ -93,6 +105,7 @@ export class Tensor {
     this.storage.release();
     this.storage = s;
     this.parents = [];
+    this.op = null;
     this.rule = null;
   }
 
@@ -182,14 +195,22 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Attach an autodiff record to a fresh op output when any parent needs a gradient. */
-export function record(out: Tensor, parents: readonly Tensor[], rule: BackwardRule): Tensor {
-  if (gradEnabled && parents.some((p) => p.requiresGrad)) {
-    out.requiresGrad = true;
-    out.parents = parents;
-    out.rule = rule;
-  }
-  return out;
+/**
+ * The `record` of one op family: `record(op, out, parents, saved)` attaches `rules[op]` (bound to `saved`) to a
+ * fresh op output when any parent needs a gradient. The only way an op enters the graph, so every recorded op
+ * is a key of a typed rule table.
+ */
+export function recorder<Ops>(rules: Rules<Ops>) {
+  return <P extends keyof Ops & string>(op: P, out: Tensor, parents: readonly Tensor[], saved: Ops[P]): Tensor => {
+    const rule = rules[op];
+    if (rule !== null && gradEnabled && parents.some((p) => p.requiresGrad)) {
+      out.requiresGrad = true;
+      out.parents = parents;
+      out.op = op;
+      out.rule = (g) => rule(g, saved);
+    }
+    return out;
+  };
 }
 
 function topoOrder(root: Tensor): Tensor[] {

@@ -3,9 +3,10 @@
  * Math as in ../shared/tools/make_fixture.py: embeddings → LayerNorm → per layer
  *   x = LN(x + Wo·attn(x)),  x = LN(x + W2·act(W1·x)), act = hidden_act (DistilBERT: activation), usually erf GELU.
  */
-import { Tensor, add, relu, slice, reshape, tanh, type Backend } from '../grad';
+import { Tensor, add, relu, slice, tanh, type Backend } from '../grad';
 import { LayerNorm, Linear, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, splitHeads, type TrainContext } from './layers';
 import type { TokenBatch } from './token-batch';
+import { firstToken } from './pooling';
 
 type Config = Record<string, unknown>;
 
@@ -142,12 +143,6 @@ export class PostNormEncoder {
     for (const L of this.layers) for (const lin of [L.q, L.k, L.v, L.o, L.ff1, L.ff2]) m.set(lin.name, lin);
     return m;
   }
-}
-
-/** The hidden state of the first token, [B, H]. */
-export function firstToken(x: Tensor): Tensor {
-  const [b, , h] = x.shape;
-  return reshape(slice(x, 1, 0, 1), [b, h]);
 }
 
 /** A dropout probability from config (null / absent: 0). */

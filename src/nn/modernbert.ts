@@ -9,8 +9,8 @@
 import { Tensor, add, mul, reshape, rotary, rotaryTables, slice, permute, type Backend } from '../grad';
 import { LayerNorm, Linear, MASKED, WeightStore, activation, drop, type Activation, embed, mergeHeads, paddingBias, scaledDotAttention, type TrainContext } from './layers';
 import type { TokenBatch } from './token-batch';
-import { maskedMean } from './pooling';
-import { firstToken, prob } from './bert';
+import { poolTensor } from './pooling';
+import { prob } from './bert';
 
 type Config = Record<string, unknown>;
 
@@ -136,7 +136,7 @@ export class ModernBertHead {
     this.act = activation(config.classifier_activation);
   }
   forward(hidden: Tensor, t: TokenBatch, train?: TrainContext): Tensor {
-    const pooled = this.config.classifier_pooling === 'mean' ? maskedMean(hidden, t) : firstToken(hidden);
+    const pooled = poolTensor(hidden, t, this.config.classifier_pooling === 'mean' ? 'mean' : 'cls');
     const y = drop(this.norm.forward(this.act(this.dense.forward(pooled, train))), prob(this.config, 'classifier_dropout'), train);
     return this.classifier.forward(y, train);
   }

@@ -1,10 +1,28 @@
 /**
  * Broadcasting and its adjoint: `expand` (x broadcast to a shape) and `sum` (over axes) are each other's
  * backward, and `sumTo` sums a broadcast gradient back to a shape (the backward of every broadcasting op).
- * They live together so that elementwise.ts and reduce.ts both import down to here (no cycle).
+ * They live together so that elementwise.ts and reduce.ts both import down to here (no cycle). Rules: one
+ * table keyed by op (`BroadcastOps`); `sumTo` is not an op of its own (a `sum` and a reshape).
  */
-import { Tensor, record } from '../tensor';
+import { Tensor, recorder, type Rules } from '../tensor';
 import { broadcastShapes, broadcastStrides, normAxis, sameShape } from './shape';
+import { reshape } from './movement';
+
+/** What each op's forward saves for its backward. */
+export interface BroadcastOps {
+  /** `kept`: the summed shape with the summed axes kept as 1 */
+  sum: { x: Tensor; kept: readonly number[] };
+  expand: { x: Tensor };
+}
+
+export const BROADCAST_RULES: Rules<BroadcastOps> = {
+  /** d Σx = broadcast of dy back over the summed axes */
+  sum: (g, { x, kept }) => [expand(g.alias(kept), x.shape)],
+  /** d expand = dy summed back over the broadcast axes */
+  expand: (g, { x }) => [sumTo(g, x.shape)],
+};
+
+const record = recorder(BROADCAST_RULES);
 
 export function reduceAxis(op: 'sum' | 'max', x: Tensor, axis: number): Tensor {
   const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -23,7 +41,7 @@ export function dropAxes(shape: readonly number[], axes: readonly number[]): num
   return shape.filter((_, i) => !axes.includes(i));
 }
 
-/** d Σx = broadcast of dy back over the summed axes */
+/** Σ x over `axes` (all when absent). */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
   const ax = axesOf(x, axes);
   let cur = x.alias();
@@ -34,19 +52,15 @@ export function sum(x: Tensor, axes?: number | readonly number[], keepDims = fal
   }
   const outShape = keepDims ? cur.shape : dropAxes(x.shape, ax);
   const out = outShape === cur.shape ? cur : reshapeOwned(cur, outShape);
-  return record(out, [x], (g) => [expand(g.alias(cur.shape), x.shape)]);
+  return record('sum', out, [x], { x, kept: cur.shape });
 }
 
-/** x broadcast to `shape` (materialised). d expand = sum back over the broadcast axes. */
+/** x broadcast to `shape` (materialised; the same shape is a reshape that shares storage). */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(x.shape, shape)) return reshapeLike(x, shape);
+  if (sameShape(x.shape, shape)) return reshape(x, shape);
   broadcastShapes(x.shape, shape);
   const buf = x.backend.copy({ buf: x.buf, strides: broadcastStrides(x.shape, shape), offset: 0 }, shape);
-  return record(Tensor.fromBuffer(x.backend, buf, shape), [x], (g) => [sumTo(g, x.shape)]);
-}
-
-function reshapeLike(x: Tensor, shape: readonly number[]): Tensor {
-  return record(x.alias(shape), [x], (g) => [g.alias(x.shape)]);
+  return record('expand', Tensor.fromBuffer(x.backend, buf, shape), [x], { x });
 }
 
 /** Sum a broadcast gradient back to `shape` (the backward of every broadcasting op). */

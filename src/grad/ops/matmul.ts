@@ -1,6 +1,6 @@
-/** Batched matrix product with optionally transposed operands. */
+/** Batched matrix product with optionally transposed operands; its rules: one table keyed by op (`MatmulOps`). */
 import { sizeOf } from '../backend';
-import { Tensor, record } from '../tensor';
+import { Tensor, recorder, type Rules } from '../tensor';
 import { expand, sumTo } from './broadcast';
 
 export interface MatmulOptions {
@@ -8,18 +8,42 @@ export interface MatmulOptions {
   transB?: boolean;
 }
 
+/** What each op's forward saves for its backward. */
+export interface MatmulOps {
+  /** `sharedB`: B is one matrix shared by every batch of A */
+  matmul: { a: Tensor; b: Tensor; transA: boolean; transB: boolean; sharedB: boolean };
+  /** x [..., k] · op(W), run as one 2-D GEMM over the `rows` of x */
+  matmulRows: { a: Tensor; b: Tensor; transB: boolean; rows: number; k: number; n: number };
+}
+
+/** dA = dC · op(B)ᵀ, dB = op(A)ᵀ · dC, each one more matmul with the transposes folded into flags. */
+export const MATMUL_RULES: Rules<MatmulOps> = {
+  matmul: (g, { a, b, transA, transB, sharedB }) => [
+    !a.requiresGrad ? null : transA ? matmul(sharedB ? expand(b, [...a.shape.slice(0, -2), ...b.shape]) : b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB }),
+    !b.requiresGrad ? null : sumTo(transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA }), b.shape),
+  ],
+  /** both directions as 2-D GEMMs over the flattened rows */
+  matmulRows: (g, { a, b, transB, rows, k, n }) => {
+    const g2 = g.alias([rows, n]);
+    const a2 = a.alias([rows, k]);
+    const da = a.requiresGrad ? matmul(g2, b, { transB: !transB }).alias(a.shape) : null;
+    const db = b.requiresGrad ? (transB ? matmul(g2, a2, { transA: true }) : matmul(a2, g2, { transA: true })) : null;
+    return [da, db];
+  },
+};
+
+const record = recorder(MATMUL_RULES);
+
 /**
  * C = op(A) · op(B) over the last two axes; leading (batch) axes must match, or B may be a plain matrix
  * shared by every batch (a linear layer's weight). With transB, B is stored [..., n, k]: x · Wᵀ needs no copy.
- *
- * dA = dC · op(B)ᵀ, dB = op(A)ᵀ · dC, each written as one more matmul with the transposes folded into flags.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const transA = opts.transA ?? false;
   const transB = opts.transB ?? false;
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands need rank ≥ 2, got [${a.shape}] and [${b.shape}]`);
   // A plain-matrix B under a batched, untransposed A (a linear layer): one GEMM with the batch folded into m.
-  if (b.rank === 2 && a.rank > 2 && !transA) return foldedMatmul(a, b, transB);
+  if (b.rank === 2 && a.rank > 2 && !transA) return matmulRows(a, b, transB);
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const bShared = b.rank === 2 && a.rank > 2;
@@ -35,14 +59,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const batch = sizeOf(aBatch);
   const buf = a.backend.matmul(a.buf, b.buf, { batch, m, n, k, transA, transB, aBatchStride: ar * ac, bBatchStride: bShared ? 0 : br * bc });
   const out = Tensor.fromBuffer(a.backend, buf, [...aBatch, m, n]);
-  return record(out, [a, b], (g) => [
-    !a.requiresGrad ? null : transA ? matmul(bShared ? expand(b, [...aBatch, br, bc]) : b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB }),
-    !b.requiresGrad ? null : sumTo(transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA }), b.shape),
-  ]);
+  return record('matmul', out, [a, b], { a, b, transA, transB, sharedB: bShared });
 }
 
-/** x [..., k] · op(W): both directions run as 2-D GEMMs over the flattened rows of x. */
-function foldedMatmul(a: Tensor, b: Tensor, transB: boolean): Tensor {
+/** x [..., k] · op(W): one GEMM over the flattened rows of x. */
+function matmulRows(a: Tensor, b: Tensor, transB: boolean): Tensor {
   const k = a.shape[a.rank - 1];
   const rows = a.size / k;
   const [br, bc] = b.shape;
@@ -50,11 +71,5 @@ function foldedMatmul(a: Tensor, b: Tensor, transB: boolean): Tensor {
   if ((transB ? bc : br) !== k) throw new Error(`matmul: inner sizes differ, [${a.shape}] · [${b.shape}]${transB ? 'ᵀ' : ''}`);
   const buf = a.backend.matmul(a.buf, b.buf, { batch: 1, m: rows, n, k, transA: false, transB, aBatchStride: 0, bBatchStride: 0 });
   const out = Tensor.fromBuffer(a.backend, buf, [...a.shape.slice(0, -1), n]);
-  return record(out, [a, b], (g) => {
-    const g2 = g.alias([rows, n]);
-    const a2 = a.alias([rows, k]);
-    const da = a.requiresGrad ? matmul(g2, b, { transB: !transB }).alias(a.shape) : null;
-    const db = b.requiresGrad ? (transB ? matmul(g2, a2, { transA: true }) : matmul(a2, g2, { transA: true })) : null;
-    return [da, db];
-  });
+  return record('matmulRows', out, [a, b], { a, b, transB, rows, k, n });
 }
