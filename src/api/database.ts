@@ -3,6 +3,7 @@ import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
 import { deleteSource, loadSources, saveSourceInfo } from '../data/source-store';
+import { storageError } from '../data/opfs';
 import { SourceLabels, type LabelEdits } from '../data/labels';
 import { LabelSync, type RemoteChange } from './label-sync';
 import { Suggesters } from './suggesters';
@@ -12,7 +13,7 @@ import { JammiError } from '../errors';
 import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../nn/model-files';
-import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
+import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { proxy, WorkerBridge } from './worker-bridge';
 
 export interface SourceInfo {
@@ -138,7 +139,7 @@ export class Database extends EventTarget implements LabelApi {
     // Labels a crash left behind for an earlier source of this name are not this source's.
     await this.labelSync?.remove(name).catch(() => undefined);
     this.sources.set(name, { table, info: source, labels: new SourceLabels(table) });
-    if (this.persist) await saveSourceInfo(name, source).catch((e) => console.warn('jammi: could not save source', e));
+    if (this.persist) await saveSourceInfo(name, source).catch((e: Error) => source.warnings.push(`Not saved for the next visit: ${e.message}`));
     this.changed();
     return source;
   }
@@ -174,7 +175,11 @@ export class Database extends EventTarget implements LabelApi {
     this.suggesters.labelsChanged(source, column, Object.keys(change.next).length);
     this.changed();
     // NOTE: the page shows the edit at once; the promise resolves when it is flushed to the log.
-    await this.labelSync?.append(source, { column, edits: change.next }).catch((e) => console.warn('jammi: could not save labels', e));
+    await this.labelSync?.append(source, { column, edits: change.next }).catch((e: unknown) => {
+      // A full quota (or any failed write) is said, not swallowed: the labels stay applied in this tab only.
+      const err = storageError(e, `the labels of "${source}"`);
+      throw new JammiError(err.code, `${err.message} The labels are applied for this visit only.`);
+    });
     return { source, column, ...change };
   }
 
@@ -369,6 +374,14 @@ export class Database extends EventTarget implements LabelApi {
       }
     }
     return suggesterResultTable(key, model, options.source, texts, rowIds, scores);
+  }
+
+  /**
+   * Fault injection, for tests and for trying the recovery path: destroys the GPU device of every model loaded on
+   * our engine in the inference worker, as a driver reset would. Returns how many devices it destroyed.
+   */
+  async simulateGpuDeviceLoss(): Promise<number> {
+    return loseInferenceGpuDevice();
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */

@@ -5,12 +5,16 @@
  * `_latency_ms` of a row is its share of its batch's wall time in the worker (tokenize + run + head, divided by
  * the rows in the batch); error rows (empty text) did no work and get 0.
  */
-import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
+import { vectorOf } from '../data/vectors';
+
+/** Arrow vectors from JS values without eval (CSP-safe): for the UI's derived tables. */
+export { vectorOf };
 import type { InferApi } from '../../workers/infer.worker';
 import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
 import { classificationMetrics, type Metrics } from '../eval/metrics';
 import { ColumnBuilder } from '../data/columns';
-import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
+import { DEFAULT_HUB_HOST, listServedModels, unsafeModelPath, type LocalModel, type ModelRef } from '../nn/model-files';
 import { BACKEND_CHOICES } from '../grad/backends/choice';
 import { cancelledError, JammiError } from '../errors';
 import { WorkerBridge } from './worker-bridge';
@@ -62,6 +66,11 @@ export interface InferOptions {
   backend?: BackendChoice;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
+  /**
+   * Our engine on WebGPU (`engine: 'native'`, fine-tuned models): the most GPU memory it may take, in bytes
+   * (weights, activations, pool). Past it a batch is halved and retried; the metadata says how often.
+   */
+  memoryBudgetBytes?: number;
   dtype?: Dtype;
   batchSize?: number;
   maxLength?: number;
@@ -87,6 +96,48 @@ const inferWorker = new WorkerBridge<InferApi>(
   { what: 'Classification', crashMessage: (detail) => `The inference worker failed: ${detail}` },
 );
 
+/** A GPU device loss reported by a worker call (ONNX Runtime's or our engine's wording). */
+export const DEVICE_LOST = /GPU device was lost|device (is |was )?lost|Device was destroyed|DXGI_ERROR_DEVICE|context lost/i;
+
+/** Why the last inference worker was replaced after a GPU device loss; the next result's metadata says so once. */
+let recreatedAfter: string | null = null;
+
+/**
+ * A worker call; after a GPU device loss every model the worker holds is unusable (ONNX Runtime keeps its device
+ * for the worker's life): the worker is terminated — dropping them all, rejecting calls still waiting on it — and
+ * the next call starts a fresh one with a fresh device.
+ */
+async function inferCall<T>(job: Parameters<typeof inferWorker.call<T>>[0], signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await inferWorker.call(job, { signal });
+  } catch (e) {
+    if (!(e instanceof Error) || !DEVICE_LOST.test(e.message) || e.message.startsWith('The GPU device was lost while classifying')) throw e;
+    const lost = new JammiError('run_failed', `The GPU device was lost while classifying (${e.message}). Every model on it was dropped; run again to continue on a fresh device.`);
+    inferWorker.terminate(lost);
+    recreatedAfter = e.message;
+    throw lost;
+  }
+}
+
+/** Fault injection for tests: destroys the GPU device of the inference worker's models on our engine. */
+export async function loseInferenceGpuDevice(): Promise<number> {
+  return inferWorker.call((remote) => remote.loseGpuDevice());
+}
+
+/** A Hub host is an http(s) origin and nothing more (no path, query or credentials), so files come from it alone. */
+function hubOrigin(host: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} is not a URL; give an origin such as https://hub.example.org.`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} must be a plain http(s) origin (no path, query or credentials).`);
+  }
+  return url.origin;
+}
+
 /** The text of one cell: strings as they are, other values as their text, null as nothing. */
 function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -109,7 +160,9 @@ export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource'
   }
   const id = o.model.trim();
   if (!id) throw new JammiError('bad_input', 'Choose a model.');
-  const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
+  const unsafe = unsafeModelPath(id, 'id');
+  if (unsafe) throw new JammiError('bad_input', `Model id ${JSON.stringify(id)} is refused: ${unsafe}.`);
+  const hub: ModelRef = { kind: 'hub', id, host: hubOrigin(o.hubHost ?? DEFAULT_HUB_HOST), revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
       return hub;
@@ -138,6 +191,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
   if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (o.memoryBudgetBytes !== undefined && !(Number.isFinite(o.memoryBudgetBytes) && o.memoryBudgetBytes > 0)) {
+    throw new JammiError('bad_input', `memoryBudgetBytes must be a positive number of bytes (got ${o.memoryBudgetBytes}).`);
+  }
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
   if (o.signal?.aborted) throw cancelledError('Classification');
@@ -154,7 +210,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   }
 
   const tPrepared = performance.now();
-  const { key, info } = await inferWorker.call(
+  const recreated = recreatedAfter;
+  recreatedAfter = null;
+  const { key, info } = await inferCall(
     (remote) => remote.load({
       ref,
       backend,
@@ -162,8 +220,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       maxLength: o.maxLength,
       engine: adapted ? 'native' : engine,
       adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
+      memoryBudgetBytes: o.memoryBudgetBytes,
     }),
-    { signal: o.signal },
+    o.signal,
   );
 
   const status: string[] = new Array(n).fill('ok');
@@ -195,15 +254,25 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   const batches = Math.ceil(todo.length / batchSize);
   const batchRows = (i: number) => todo.slice(i * batchSize, (i + 1) * batchSize);
   let lastBatchMs = 0;
+  let halvings = 0;
+  let gpuBase = -1;
+  let gpuPeak = 0;
   await pipelineBatches(
     batches,
     async (i) => {
       const rows = batchRows(i);
-      const out = await inferWorker.call((remote) => remote.classify(key, rows.map((r) => texts[r])), { signal: o.signal });
+      const out = await inferCall((remote) => remote.classify(key, rows.map((r) => texts[r])), o.signal);
       return { rows, out };
     },
-    (_, { rows, out: { predictions, ms, phases } }) => {
+    (_, { rows, out: { predictions, ms, phases, memory } }) => {
       workerMs += ms;
+      if (memory) {
+        halvings += memory.halvings;
+        if (memory.peakBytes !== undefined) {
+          gpuBase = memory.baseBytes ?? 0;
+          gpuPeak = Math.max(gpuPeak, memory.peakBytes);
+        }
+      }
       lastBatchMs = ms;
       if (phases) addPhases(worker, phases);
       rows.forEach((r, i) => {
@@ -218,7 +287,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     () => (lastBatchMs < PIPELINE_BELOW_MS ? 2 : 1),
   );
   const tLoop = performance.now();
-  const result = resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores });
+  const memory = { halvings, gpuBytes: gpuBase >= 0 ? { base: gpuBase, peak: gpuPeak } : null, recreated };
+  const result = resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores, memory });
   const tEnd = performance.now();
   o.onProfile?.({
     batches,
@@ -243,6 +313,7 @@ function resultTable(r: {
   labels: (string | null)[];
   confidence: (number | null)[];
   scores: (string | null)[];
+  memory: { halvings: number; gpuBytes: { base: number; peak: number } | null; recreated: string | null };
 }): Table {
   const n = r.rowIds.length;
   const columns = [
@@ -269,11 +340,16 @@ function resultTable(r: {
     ['jammi.labels', JSON.stringify(r.info.labels)],
     ...(r.info.threads !== undefined ? [['jammi.threads', String(r.info.threads)] as [string, string]] : []),
     ...(r.info.threads !== undefined && r.info.backend === 'wasm' ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    // Our engine: how often a batch was halved after a GPU out-of-memory, and its GPU bytes (weights; peak).
+    ...(r.info.engine === 'native' ? [['jammi.oom_halvings', String(r.memory.halvings)] as [string, string]] : []),
+    ...(r.memory.gpuBytes ? [['jammi.gpu_bytes', JSON.stringify(r.memory.gpuBytes)] as [string, string]] : []),
+    // This call ran in a fresh worker on a fresh GPU device, because the last one was lost (the reason).
+    ...(r.memory.recreated ? [['jammi.device_recreated', r.memory.recreated] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);
   // Text columns straight into UTF-8 buffers (the ingest's ColumnBuilder): several times quicker than vectorFromArray.
-  const children = columns.map(([name, type, , values]) => (type instanceof Utf8 ? utf8Column(name, values as (string | null)[]) : vectorFromArray(values as never, type).data[0]));
+  const children = columns.map(([name, type, , values]) => (type instanceof Utf8 ? utf8Column(name, values as (string | null)[]) : vectorOf(values as never, type).data[0]));
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
 }

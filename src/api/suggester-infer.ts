@@ -4,7 +4,8 @@
  * suggester's own source and text column come from the probabilities it computed at its last retrain (the same
  * model, so the same numbers the queue ranks by); any other text is scored by that model in the suggest worker.
  */
-import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
+import { vectorOf } from '../data/vectors';
 import type { SuggesterKey } from '../label/types';
 import { JammiError } from '../errors';
 
@@ -81,7 +82,7 @@ export function suggesterResultTable(key: SuggesterKey, model: string, source: s
     ['jammi.latency_ms', '0: the suggester scores all rows at once'],
   ]);
   const schema = new Schema(fields, metadata);
-  const children = columns.map(([, type, , values]) => vectorFromArray(values as never, type).data[0]);
+  const children = columns.map(([, type, , values]) => vectorOf(values as never, type).data[0]);
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
 }

@@ -5,6 +5,10 @@
  */
 import { noGrad, tidy } from '../grad';
 import { createEngineBackend, type BackendChoice, type EngineBackend as PickedBackend } from '../grad/backends/select';
+import { WebGpuBackend } from '../grad/backends/webgpu';
+import { isGpuOutOfMemory } from '../grad/errors';
+import type { Backend as GradBackend } from '../grad';
+import { runHalving } from './halving';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
 import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
 import { loadEmbedder, type Embedder } from './embedder';
@@ -22,9 +26,9 @@ import type { BatchPhases } from './phases';
 
 type Backend = BackendChoice;
 
-async function pickBackend(backend: Backend, modelBytes: number): Promise<PickedBackend> {
+async function pickBackend(backend: Backend, modelBytes: number, memoryBudgetBytes?: number): Promise<PickedBackend> {
   try {
-    return await createEngineBackend(backend, { modelBytes });
+    return await createEngineBackend(backend, { modelBytes, memoryBudgetBytes });
   } catch (e) {
     throw new JammiError('gpu_unavailable', `WebGPU is not available for the native engine: ${(e as Error).message}`);
   }
@@ -42,6 +46,15 @@ export interface NativeLoad {
   maxLength?: number;
   /** A fine-tuned model: the adapter's two files, and the id to report. */
   adapter?: { files: Record<string, Uint8Array>; modelId: string };
+  /** Cap on our engine's GPU memory (see WebGpuOptions); past it a batch is halved and retried. */
+  memoryBudgetBytes?: number;
+}
+
+/** What a batch cost on the GPU: halvings after out-of-memory, and bytes (weights; high-water mark) when on WebGPU. */
+export interface BatchMemory {
+  halvings: number;
+  baseBytes?: number;
+  peakBytes?: number;
 }
 
 export class NativeClassifier {
@@ -51,9 +64,12 @@ export class NativeClassifier {
     private readonly run: (texts: readonly string[], tokens: number[][] | null) => Promise<Float32Array[]>,
     private readonly id2label: Id2Label,
     readonly release: () => Promise<void>,
+    private readonly engine: GradBackend | null = null,
   ) {}
 
-  static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
+  private baseBytes = 0;
+
+  static async load({ ref, backend, maxLength, adapter, memoryBudgetBytes }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
     const fail = (e: unknown) => Promise.reject(new JammiError(e instanceof JammiError ? e.code : 'model_config', `Model ${name}: ${(e as Error).message}`));
     const parsed = adapter ? (() => {
@@ -90,8 +106,17 @@ export class NativeClassifier {
     }
     // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
     const labels = files.config.id2label as Id2Label;
-    const tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
-    const picked = await pickBackend(backend, files.weights.byteLength);
+    let tokenizer: TextTokenizer;
+    try {
+      tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
+    } catch (e) {
+      return fail(new Error(`tokenizer.json is unreadable: ${(e as Error).message}`));
+    }
+    const vocab = config.vocab_size;
+    if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
+      return fail(new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab}.`));
+    }
+    const picked = await pickBackend(backend, files.weights.byteLength, memoryBudgetBytes);
     const engine = picked.backend;
     let model: SequenceClassifier;
     try {
@@ -121,19 +146,57 @@ export class NativeClassifier {
         logits.dispose();
       }
     };
-    return new NativeClassifier(info, tokenizer, run, labels, async () => model.dispose());
+    // Evicted or dropped: the weights, then the GPU device with its pooled buffers (up to 256 MiB otherwise leaked).
+    const release = async () => {
+      model.dispose();
+      engine.destroy?.();
+    };
+    const classifier = new NativeClassifier(info, tokenizer, run, labels, release, engine);
+    if (engine instanceof WebGpuBackend) classifier.baseBytes = engine.poolStats().usedBytes;
+    return classifier;
   }
 
-  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head), `phases` its parts. */
-  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number; phases: BatchPhases }> {
+  /** Fault injection: destroys this model's GPU device (as a driver reset would); false when it has none. */
+  loseDevice(): boolean {
+    if (!(this.engine instanceof WebGpuBackend)) return false;
+    this.engine.device.destroy();
+    return true;
+  }
+
+  /**
+   * Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head), `phases` its parts.
+   * On a GPU out-of-memory the batch is halved and each half retried (as on the ONNX Runtime path), down to one row.
+   */
+  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number; phases: BatchPhases; memory: BatchMemory }> {
     const t0 = performance.now();
+    const gpu = this.engine instanceof WebGpuBackend ? this.engine : null;
+    gpu?.resetPeak();
     const tokens = this.tokenizer ? texts.map((t) => this.tokenizer!.encode(t)) : null;
     const t1 = performance.now();
-    const logits = await this.run(texts, tokens);
+    const rows = texts.map((text, i) => ({ text, tokens: tokens?.[i] ?? null }));
+    let halvings = 0;
+    const logits = await runHalving(
+      rows,
+      async (part) => {
+        try {
+          return await this.run(part.map((r) => r.text), tokens ? part.map((r) => r.tokens!) : null);
+        } catch (e) {
+          if (isGpuOutOfMemory(e)) halvings++;
+          throw e;
+        }
+      },
+      isGpuOutOfMemory,
+      (row, cause) =>
+        new JammiError(
+          'gpu_oom',
+          `Out of GPU memory with a batch of one row (${row.tokens?.length ?? row.text.length} ${row.tokens ? 'tokens' : 'characters'}): ${(cause as Error).message} Try a smaller maxLength, a larger memoryBudgetBytes or backend "wasm".`,
+        ),
+    );
     const t2 = performance.now();
     const predictions = logits.map((l) => predict(l, this.id2label, this.info.multiLabel));
     const t3 = performance.now();
-    // Our engine pads inside its forward: `run` includes the batch tensors.
-    return { predictions, ms: t3 - t0, phases: { tokenize: t1 - t0, tensors: 0, run: t2 - t1, head: t3 - t2 } };
+    const memory: BatchMemory = { halvings, ...(gpu ? { baseBytes: this.baseBytes, peakBytes: gpu.poolStats().peakBytes } : {}) };
+    // Our engine pads inside its forward: `run` includes the batch tensors (and any halving retries).
+    return { predictions, ms: t3 - t0, phases: { tokenize: t1 - t0, tensors: 0, run: t2 - t1, head: t3 - t2 }, memory };
   }
 }
