@@ -23,7 +23,8 @@ export default defineConfig({
     command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
     url: `http://127.0.0.1:${port}`,
     reuseExistingServer: false,
-    env: { JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? '../shared/models' },
+    // The tests' Hub-layout hosts listen on ephemeral loopback ports: the CSP's connect-src lets those through.
+    env: { JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? '../shared/models', JAMMI_HUB_HOST: process.env.JAMMI_HUB_HOST ?? 'http://127.0.0.1:*' },
     timeout: 60_000,
   },
 });

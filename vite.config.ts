@@ -11,11 +11,33 @@ const isolation = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/**
+ * The Content-Security-Policy of the built app and lab page: scripts only from our own origin (no inline script, no
+ * eval: 'wasm-unsafe-eval' only compiles WebAssembly), workers from our origin or blob: URLs, network only to our
+ * origin and the Hub (JAMMI_HUB_HOST adds other Hub-layout hosts, space-separated). Sent as a header by the preview
+ * server (deploy the app with the same header); not a meta tag, which would pin the hosts at build time. The dev
+ * server has none: React's fast refresh needs an inline script there.
+ */
+const hubHosts = ['https://huggingface.co', 'https://*.huggingface.co', 'https://*.hf.co', ...(process.env.JAMMI_HUB_HOST ?? '').split(/\s+/).filter(Boolean)];
+const csp = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  `connect-src 'self' ${hubHosts.join(' ')}`,
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join('; ');
+
 export default defineConfig({
   plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp()],
   resolve: { alias: onnxSchema.alias },
   server: { headers: isolation },
-  preview: { headers: isolation },
+  // frame-ancestors only works as a header.
+  preview: { headers: { ...isolation, 'Content-Security-Policy': `${csp}; frame-ancestors 'none'` } },
   // ORT ships its own wasm/mjs loaders; pre-bundling them breaks the `?url` asset imports.
   // The ONNX schema (static protobufjs code inside onnxruntime-web) is CommonJS: pre-bundled for the dev server.
   optimizeDeps: { exclude: ['onnxruntime-web'], include: [onnxSchema.id] },

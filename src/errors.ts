@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'training_failed'
   /** A worker crashed or could not start. */
   | 'worker_crashed'
+  /** Saving to the browser's storage (OPFS) failed: the quota is full, or another error; what was saved is intact. */
+  | 'storage_quota'
+  | 'storage_failed'
   | 'cancelled';
 
 export class JammiError extends Error {

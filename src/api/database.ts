@@ -8,7 +8,7 @@ import { JammiError } from '../errors';
 import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../nn/model-files';
-import { runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
+import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
 import { proxy, WorkerBridge } from './worker-bridge';
 
 export interface SourceInfo {
@@ -123,7 +123,7 @@ export class Database extends EventTarget {
       bytes: blob.size,
     };
     this.sources.set(name, { table: tableFromIPC(ipc), info: source });
-    if (this.persist) await saveSourceInfo(name, source).catch((e) => console.warn('jammi: could not save source', e));
+    if (this.persist) await saveSourceInfo(name, source).catch((e: Error) => source.warnings.push(`Not saved for the next visit: ${e.message}`));
     this.changed();
     return source;
   }
@@ -155,7 +155,14 @@ export class Database extends EventTarget {
     edits[column] = { ...edits[column], ...rows };
     this.labelEdits.set(source, edits);
     this.sources.set(source, { table, info: withColumns(s.info, table) });
-    if (this.persist) await saveLabelEdits(source, edits).catch((e) => console.warn('jammi: could not save labels', e));
+    if (this.persist) {
+      try {
+        await saveLabelEdits(source, edits);
+      } catch (e) {
+        this.changed();
+        throw new JammiError(e instanceof JammiError ? e.code : 'storage_failed', `${(e as Error).message} The labels are applied for this visit only.`);
+      }
+    }
     this.changed();
   }
 
@@ -188,6 +195,14 @@ export class Database extends EventTarget {
   private setInfersRunning(delta: number): void {
     this.infersRunning += delta;
     this.dispatchEvent(new Event('busy'));
+  }
+
+  /**
+   * Fault injection, for tests and for trying the recovery path: destroys the GPU device of every model loaded on
+   * our engine in the inference worker, as a driver reset would. Returns how many devices it destroyed.
+   */
+  async simulateGpuDeviceLoss(): Promise<number> {
+    return loseInferenceGpuDevice();
   }
 
   /** Accuracy, macro-F1, per-class metrics and confusion of `infer` results against a gold label column. */

@@ -30,6 +30,8 @@ export interface FineTuneOptions {
   backend?: TrainBackend;
   modelSource?: 'auto' | 'served' | 'hub';
   hubHost?: string;
+  /** Encoder target on WebGPU: the most GPU memory our engine may take, in bytes; past it micro-batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 /** Checks everything that can be checked before any work, then starts the job in its own worker. */
@@ -41,6 +43,9 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
   const backend = options.backend ?? 'auto';
   if (!BACKEND_CHOICES.includes(backend)) throw new JammiError('bad_input', `Unknown backend "${backend}"; use "auto", "webgpu", "wasm" or "js".`);
   if (!options.columns?.text || !options.columns?.label) throw new JammiError('bad_input', 'Name the text and label columns: columns: { text, label }.');
+  if (options.memoryBudgetBytes !== undefined && !(Number.isFinite(options.memoryBudgetBytes) && options.memoryBudgetBytes > 0)) {
+    throw new JammiError('bad_input', `memoryBudgetBytes must be a positive number of bytes (got ${options.memoryBudgetBytes}).`);
+  }
   let config: FineTuneConfig;
   let data: ReturnType<typeof labelledExamples>;
   try {
@@ -76,12 +81,15 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       threads: r?.threads ?? null,
       seconds: (performance.now() - started) / 1000,
       labels: data.classes,
+      memory: r ? { ...r.result.memory, ...(r.gpuBytes ? { gpuBytes: r.gpuBytes } : {}) } : null,
+      resumed: r?.resumed ?? null,
     });
     let cancelRequested = false;
     setStop(() => {
       cancelRequested = true;
       abort.abort();
     });
+    job.loseDevice = async () => (await bridge.remote()?.loseDevice()) ?? false;
     job.status = 'running';
     job.emit();
     // A long step (a big model on the CPU) still gives the UI a fresh ETA every second.
@@ -94,7 +102,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       const outcome = await bridge.call(
         (api) =>
           api.train(
-          { target, base, texts: data.texts, labels: data.labels, classes: data.classes, config, backend },
+          { target, base, texts: data.texts, labels: data.labels, classes: data.classes, config, backend, memoryBudgetBytes: options.memoryBudgetBytes },
           proxy((p: TrainProgress) => job.emit(p)),
           proxy((m: EpochMetrics) => {
             job.metrics.push(m);
@@ -111,11 +119,19 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       );
       const status: JobStatus = outcome.failure ? 'failed' : outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
       const final = report(status, outcome);
-      await registry.add(
+      if (outcome.resumed) {
+        const { afterEpoch, reason, backend: on } = outcome.resumed;
+        final.warnings = [...final.warnings, `The GPU device was lost (${reason}); training resumed from the checkpoint after epoch ${afterEpoch} on ${on === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}.`];
+      }
+      for (const h of outcome.result.memory.halvings) {
+        final.warnings = [...final.warnings, `Out of GPU memory at step ${h.step}: the micro-batch was halved to ${h.microBatchSize} and gradient accumulation doubled to ${h.gradientAccumulationSteps} (the same ${config.batch_size * config.gradient_accumulation_steps} examples per step).`];
+      }
+      const notSaved = await registry.add(
         { id, modelId: job.modelId, target, base: storedBase(base), labels: data.classes, created: new Date().toISOString(), report: final },
         outcome.files,
         base,
       );
+      if (notSaved) final.warnings = [...final.warnings, notSaved];
       job.status = status;
       if (outcome.failure) {
         job.error = `${outcome.failure} The best checkpoint (epoch ${outcome.result.bestEpoch}) was kept as ${job.modelId}.`;

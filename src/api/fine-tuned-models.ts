@@ -3,8 +3,10 @@
  * kept in OPFS across reloads (./adapter-store) for `infer` to use.
  */
 import type { LocalModel, ModelRef } from '../nn/model-files';
-import { readModelJson } from '../nn/model-files';
-import { adapterLabels, readAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter } from '../nn/adapter-files';
+import { readModelFile, readModelJson } from '../nn/model-files';
+import { parseSafetensors } from '../nn/safetensors';
+import { checkEncoderAdapterFits, checkHeadAdapterFits } from '../nn/adapter-fit';
+import { adapterLabels, readAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type Adapter, type EncoderAdapterConfig } from '../nn/adapter-files';
 import type { FineTuneTarget } from '../train/config';
 import { JammiError } from '../errors';
 import { deleteAdapter, loadAdapters, saveAdapter } from './adapter-store';
@@ -23,6 +25,8 @@ export interface FineTunedModel {
   labels: string[];
   created: string;
   report: FineTuneReport | null;
+  /** Why the model is not kept for the next visit (e.g. the storage quota is full); absent when it is saved. */
+  notSaved?: string;
 }
 
 export function storedBase(ref: ModelRef): StoredBase {
@@ -75,9 +79,17 @@ export class FineTunedModels {
     return { base, files: m.files };
   }
 
-  async add(info: FineTunedModel, files: Record<string, Uint8Array>, base?: ModelRef): Promise<void> {
+  /** Registers a model and saves it; a failed save (a full quota) is returned as a warning — the model still works this visit. */
+  async add(info: FineTunedModel, files: Record<string, Uint8Array>, base?: ModelRef): Promise<string | null> {
+    if (this.persist) {
+      try {
+        await saveAdapter(info.id, files, info);
+      } catch (e) {
+        info.notSaved = `Not saved for the next visit: ${(e as Error).message}`;
+      }
+    }
     this.models.set(info.modelId, { info, files, base });
-    if (this.persist) await saveAdapter(info.id, files, info).catch((e) => console.warn('jammi: could not save the adapter', e));
+    return info.notSaved ?? null;
   }
 
   async remove(modelId: string): Promise<void> {
@@ -97,7 +109,9 @@ export class FineTunedModels {
 
   /** Registers an adapter from a zip or its two files; `baseModel` overrides the one the config names. */
   async load(input: Blob | Blob[] | Record<string, Blob>, baseModel?: string | LocalModel): Promise<string> {
-    const files = await adapterFiles(input);
+    const files = await adapterFiles(input).catch((e: unknown) => {
+      throw new JammiError('bad_adapter', `This adapter cannot be loaded: ${(e as Error).message}`);
+    });
     let adapter: Adapter;
     try {
       adapter = readAdapter(files);
@@ -108,6 +122,7 @@ export class FineTunedModels {
     const baseName = baseModel ?? config.base_model_name_or_path;
     if (!baseName) throw new JammiError('bad_adapter', 'The adapter does not name its base model; pass { baseModel }.');
     const base = await resolveModel({ model: baseName });
+    await checkFits(adapter, base);
     const id = newId();
     const info: FineTunedModel = {
       id,
@@ -121,5 +136,28 @@ export class FineTunedModels {
     };
     await this.add(info, files, base);
     return info.modelId;
+  }
+}
+
+/** Refuses an adapter that does not fit its base model (wrong base, rank, shape or module), before it is registered. */
+async function checkFits(adapter: Adapter, base: ModelRef): Promise<void> {
+  const name = base.kind === 'local' ? base.model.name : base.id;
+  const fail = (e: unknown): never => {
+    throw new JammiError('bad_adapter', `This adapter cannot be used with ${name}: ${(e as Error).message}`);
+  };
+  const baseConfig = await readModelJson<Record<string, unknown>>(base, 'config.json').catch(fail);
+  if (!('peft_type' in adapter.config)) {
+    try {
+      checkHeadAdapterFits(adapter.config, baseConfig, name);
+    } catch (e) {
+      fail(e);
+    }
+    return;
+  }
+  const weights = await readModelFile(base, 'model.safetensors').catch(fail);
+  try {
+    checkEncoderAdapterFits(adapter.config as EncoderAdapterConfig, adapter.tensors, parseSafetensors(new Uint8Array(weights)).tensors, name);
+  } catch (e) {
+    fail(e);
   }
 }

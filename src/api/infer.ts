@@ -5,11 +5,15 @@
  * `_latency_ms` of a row is its share of its batch's wall time in the worker (tokenize + run + head, divided by
  * the rows in the batch); error rows (empty text) did no work and get 0.
  */
-import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
+import { vectorOf } from '../data/vectors';
+
+/** Arrow vectors from JS values without eval (CSP-safe): for the UI's derived tables. */
+export { vectorOf };
 import type { InferApi } from '../../workers/infer.worker';
 import type { BackendChoice, Dtype, ModelInfo } from '../infer/onnx-classifier';
 import { classificationMetrics, type Metrics } from '../eval/metrics';
-import { DEFAULT_HUB_HOST, listServedModels, type LocalModel, type ModelRef } from '../nn/model-files';
+import { DEFAULT_HUB_HOST, listServedModels, unsafeModelPath, type LocalModel, type ModelRef } from '../nn/model-files';
 import { BACKEND_CHOICES } from '../grad/backends/choice';
 import { cancelledError, JammiError } from '../errors';
 import { WorkerBridge } from './worker-bridge';
@@ -38,6 +42,11 @@ export interface InferOptions {
   backend?: BackendChoice;
   /** `onnx` (default): ONNX Runtime Web. `native`: our own engine, from `model.safetensors` (fine-tuned models always). */
   engine?: 'onnx' | 'native';
+  /**
+   * Our engine on WebGPU (`engine: 'native'`, fine-tuned models): the most GPU memory it may take, in bytes
+   * (weights, activations, pool). Past it a batch is halved and retried; the metadata says how often.
+   */
+  memoryBudgetBytes?: number;
   dtype?: Dtype;
   batchSize?: number;
   maxLength?: number;
@@ -58,6 +67,48 @@ const inferWorker = new WorkerBridge<InferApi>(
   () => new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'jammi-infer' }),
   { what: 'Classification', crashMessage: (detail) => `The inference worker failed: ${detail}` },
 );
+
+/** A GPU device loss reported by a worker call (ONNX Runtime's or our engine's wording). */
+export const DEVICE_LOST = /GPU device was lost|device (is |was )?lost|Device was destroyed|DXGI_ERROR_DEVICE|context lost/i;
+
+/** Why the last inference worker was replaced after a GPU device loss; the next result's metadata says so once. */
+let recreatedAfter: string | null = null;
+
+/**
+ * A worker call; after a GPU device loss every model the worker holds is unusable (ONNX Runtime keeps its device
+ * for the worker's life): the worker is terminated — dropping them all, rejecting calls still waiting on it — and
+ * the next call starts a fresh one with a fresh device.
+ */
+async function inferCall<T>(job: Parameters<typeof inferWorker.call<T>>[0], signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await inferWorker.call(job, { signal });
+  } catch (e) {
+    if (!(e instanceof Error) || !DEVICE_LOST.test(e.message) || e.message.startsWith('The GPU device was lost while classifying')) throw e;
+    const lost = new JammiError('run_failed', `The GPU device was lost while classifying (${e.message}). Every model on it was dropped; run again to continue on a fresh device.`);
+    inferWorker.terminate(lost);
+    recreatedAfter = e.message;
+    throw lost;
+  }
+}
+
+/** Fault injection for tests: destroys the GPU device of the inference worker's models on our engine. */
+export async function loseInferenceGpuDevice(): Promise<number> {
+  return inferWorker.call((remote) => remote.loseGpuDevice());
+}
+
+/** A Hub host is an http(s) origin and nothing more (no path, query or credentials), so files come from it alone. */
+function hubOrigin(host: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} is not a URL; give an origin such as https://hub.example.org.`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    throw new JammiError('bad_input', `hubHost ${JSON.stringify(host)} must be a plain http(s) origin (no path, query or credentials).`);
+  }
+  return url.origin;
+}
 
 /** The text of one cell: strings as they are, other values as their text, null as nothing. */
 function cellText(v: unknown): string {
@@ -81,7 +132,9 @@ export async function resolveModel(o: Pick<InferOptions, 'model' | 'modelSource'
   }
   const id = o.model.trim();
   if (!id) throw new JammiError('bad_input', 'Choose a model.');
-  const hub: ModelRef = { kind: 'hub', id, host: o.hubHost ?? DEFAULT_HUB_HOST, revision: o.revision ?? 'main' };
+  const unsafe = unsafeModelPath(id, 'id');
+  if (unsafe) throw new JammiError('bad_input', `Model id ${JSON.stringify(id)} is refused: ${unsafe}.`);
+  const hub: ModelRef = { kind: 'hub', id, host: hubOrigin(o.hubHost ?? DEFAULT_HUB_HOST), revision: o.revision ?? 'main' };
   switch (o.modelSource ?? 'auto') {
     case 'hub':
       return hub;
@@ -110,6 +163,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
   if (o.dtype !== undefined && !['fp32', 'q8', 'fp16'].includes(o.dtype)) throw new JammiError('bad_input', `Unknown dtype "${o.dtype}"; use "fp32", "q8" or "fp16".`);
   const engine = o.engine ?? 'onnx';
   if (engine !== 'onnx' && engine !== 'native') throw new JammiError('bad_input', `Unknown engine "${engine}"; use "onnx" or "native".`);
+  if (o.memoryBudgetBytes !== undefined && !(Number.isFinite(o.memoryBudgetBytes) && o.memoryBudgetBytes > 0)) {
+    throw new JammiError('bad_input', `memoryBudgetBytes must be a positive number of bytes (got ${o.memoryBudgetBytes}).`);
+  }
   const adapted = typeof o.model === 'string' ? fineTuned(o.model.trim()) : null;
   const ref = adapted ? adapted.base : await resolveModel(o);
   if (o.signal?.aborted) throw cancelledError('Classification');
@@ -124,7 +180,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     rowIds[r] = keyColumn ? cellText(keyColumn.get(r)) : String(r);
   }
 
-  const { key, info } = await inferWorker.call(
+  const recreated = recreatedAfter;
+  recreatedAfter = null;
+  const { key, info } = await inferCall(
     (remote) => remote.load({
       ref,
       backend,
@@ -132,8 +190,9 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
       maxLength: o.maxLength,
       engine: adapted ? 'native' : engine,
       adapter: adapted ? { files: adapted.files, modelId: (o.model as string).trim() } : undefined,
+      memoryBudgetBytes: o.memoryBudgetBytes,
     }),
-    { signal: o.signal },
+    o.signal,
   );
 
   const status: string[] = new Array(n).fill('ok');
@@ -159,9 +218,19 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     o.onProgress?.({ rows: done, total: n, rowsPerSecond: seconds > 0 ? (done - (n - todo.length)) / seconds : 0 });
   };
   report();
+  let halvings = 0;
+  let gpuBase = -1;
+  let gpuPeak = 0;
   for (let start = 0; start < todo.length; start += batchSize) {
     const rows = todo.slice(start, start + batchSize);
-    const { predictions, ms } = await inferWorker.call((remote) => remote.classify(key, rows.map((r) => texts[r])), { signal: o.signal });
+    const { predictions, ms, memory } = await inferCall((remote) => remote.classify(key, rows.map((r) => texts[r])), o.signal);
+    if (memory) {
+      halvings += memory.halvings;
+      if (memory.peakBytes !== undefined) {
+        gpuBase = memory.baseBytes ?? 0;
+        gpuPeak = Math.max(gpuPeak, memory.peakBytes);
+      }
+    }
     rows.forEach((r, i) => {
       labels[r] = predictions[i].label;
       confidence[r] = predictions[i].confidence;
@@ -171,7 +240,8 @@ export async function runInfer(getSource: (name: string) => Promise<Table>, o: I
     done += rows.length;
     report();
   }
-  return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores });
+  const memory = { halvings, gpuBytes: gpuBase >= 0 ? { base: gpuBase, peak: gpuPeak } : null, recreated };
+  return resultTable({ rowIds, source: o.source, info, status, errors, latency, labels, confidence, scores, memory });
 }
 
 function resultTable(r: {
@@ -184,6 +254,7 @@ function resultTable(r: {
   labels: (string | null)[];
   confidence: (number | null)[];
   scores: (string | null)[];
+  memory: { halvings: number; gpuBytes: { base: number; peak: number } | null; recreated: string | null };
 }): Table {
   const n = r.rowIds.length;
   const columns = [
@@ -210,10 +281,15 @@ function resultTable(r: {
     ['jammi.labels', JSON.stringify(r.info.labels)],
     ...(r.info.threads !== undefined ? [['jammi.threads', String(r.info.threads)] as [string, string]] : []),
     ...(r.info.threads !== undefined && r.info.backend === 'wasm' ? [['jammi.wasm_threads', String(r.info.threads)] as [string, string]] : []),
+    // Our engine: how often a batch was halved after a GPU out-of-memory, and its GPU bytes (weights; peak).
+    ...(r.info.engine === 'native' ? [['jammi.oom_halvings', String(r.memory.halvings)] as [string, string]] : []),
+    ...(r.memory.gpuBytes ? [['jammi.gpu_bytes', JSON.stringify(r.memory.gpuBytes)] as [string, string]] : []),
+    // This call ran in a fresh worker on a fresh GPU device, because the last one was lost (the reason).
+    ...(r.memory.recreated ? [['jammi.device_recreated', r.memory.recreated] as [string, string]] : []),
     ['jammi.latency_ms', "each row's share of its batch's wall time (tokenize + run + head); 0 for error rows"],
   ]);
   const schema = new Schema(fields, metadata);
-  const children = columns.map(([, type, , values]) => vectorFromArray(values as never, type).data[0]);
+  const children = columns.map(([, type, , values]) => vectorOf(values as never, type).data[0]);
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
 }

@@ -7,6 +7,7 @@ import type { FineTuneTarget } from '../train/config';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
 import type { EngineBackendName } from '../grad/backends/choice';
 import type { TrainPhase } from '../train/worker-api';
+import type { LoopResult } from '../train/loop';
 
 export const FINE_TUNED_PREFIX = 'jammi:fine-tuned:';
 
@@ -29,6 +30,13 @@ export interface FineTuneReport {
   threads: number | null;
   seconds: number;
   labels: string[];
+  /**
+   * Micro-batching at the end and each GPU out-of-memory that halved the micro-batch (doubling gradient
+   * accumulation: the same examples per step); `gpuBytes`: model bytes and peak on WebGPU.
+   */
+  memory: (LoopResult['memory'] & { gpuBytes?: { base: number; peak: number } }) | null;
+  /** The GPU device was lost and training resumed once from the checkpoint after `afterEpoch` epochs, on `backend`. */
+  resumed: { afterEpoch: number; reason: string; backend: EngineBackendName } | null;
 }
 
 /** A training run. `wait()` resolves with the report when it completes or is cancelled, and rejects if it fails. */
@@ -59,6 +67,17 @@ export class Job {
 
   wait(): Promise<FineTuneReport> {
     return this.done;
+  }
+
+  /** @internal set by the runner: see `simulateDeviceLoss`. */
+  loseDevice: () => Promise<boolean> = async () => false;
+
+  /**
+   * Fault injection, for tests and for trying the recovery path: destroys the GPU device the job trains on, as a
+   * driver reset would. The job resumes once from its last checkpoint; a second loss fails it, keeping the best.
+   */
+  simulateDeviceLoss(): Promise<boolean> {
+    return this.loseDevice();
   }
 
   /** Stops within one step; the best checkpoint so far is kept and usable (status `cancelled`). */

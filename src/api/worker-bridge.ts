@@ -44,7 +44,7 @@ export function fromWorkerError(e: unknown): unknown {
 
 export class WorkerBridge<Api> {
   /** The live worker; `pending` counts its calls in flight, `crashed` rejects on its error event. */
-  private current: { worker: Worker; remote: Remote<Api>; crashed: Promise<never>; pending: number } | undefined;
+  private current: { worker: Worker; remote: Remote<Api>; crashed: Promise<never>; kill: (e: Error) => void; pending: number } | undefined;
 
   constructor(
     private readonly makeWorker: () => Worker,
@@ -58,21 +58,29 @@ export class WorkerBridge<Api> {
   private start() {
     if (this.current) return this.current;
     const worker = this.makeWorker();
-    const crashed = new Promise<never>((_, reject) =>
+    let kill: (e: Error) => void = () => {};
+    const crashed = new Promise<never>((_, reject) => {
+      kill = reject;
       worker.addEventListener('error', (e) => {
         if (this.current?.worker === worker) this.current = undefined;
         worker.terminate();
         reject(new JammiError('worker_crashed', this.options.crashMessage(e.message || 'it could not start')));
-      }),
-    );
+      });
+    });
     crashed.catch(() => undefined);
-    this.current = { worker, remote: wrap<Api>(worker), crashed, pending: 0 };
+    this.current = { worker, remote: wrap<Api>(worker), crashed, kill, pending: 0 };
     return this.current;
   }
 
-  /** Terminates the worker now; the next call starts a fresh one. */
-  terminate(): void {
+  /** The live worker's API, if one is running (for a call beside the one in flight, e.g. fault injection). */
+  remote(): Remote<Api> | undefined {
+    return this.current?.remote;
+  }
+
+  /** Terminates the worker now; the next call starts a fresh one. With `reason`, calls still in flight reject with it. */
+  terminate(reason?: Error): void {
     this.current?.worker.terminate();
+    if (reason) this.current?.kill(reason);
     this.current = undefined;
   }
 

@@ -7,6 +7,12 @@ export interface ChunkDecoder {
   decode(bytes: Uint8Array, final: boolean): string;
 }
 
+/** UTF-16 (after a byte-order mark), strict like UTF-8; the mark itself is dropped. */
+export function utf16Decoder(encoding: 'utf-16le' | 'utf-16be'): ChunkDecoder {
+  const d = new TextDecoder(encoding, { fatal: true });
+  return { decode: (bytes, final) => d.decode(bytes, { stream: !final }) };
+}
+
 export function utf8Decoder(): ChunkDecoder {
   const d = new TextDecoder('utf-8', { fatal: true });
   return { decode: (bytes, final) => d.decode(bytes, { stream: !final }) };

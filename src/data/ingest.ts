@@ -2,7 +2,7 @@ import Papa from 'papaparse';
 import { Table, type Vector } from 'apache-arrow';
 import { ColumnBuilder, type ColumnType } from './columns';
 import { IngestError } from './errors';
-import { utf8Decoder, windows1252Decoder } from './decode';
+import { utf16Decoder, utf8Decoder, windows1252Decoder } from './decode';
 
 export interface IngestOptions {
   /** Rows with the wrong number of fields: `pad` keeps short rows (nulls added) and drops long ones; `drop` drops both. */
@@ -32,7 +32,7 @@ export interface BadRow {
 export interface IngestInfo {
   rows: number;
   columns: { name: string; type: ColumnType }[];
-  encoding: 'utf-8' | 'windows-1252';
+  encoding: 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
   delimiter: string;
   warnings: string[];
   /** The first 1,000 malformed rows; `badRowCount` counts them all. */
@@ -41,6 +41,10 @@ export interface IngestInfo {
 }
 
 const MAX_BAD_ROWS_LISTED = 1000;
+/** Excel's limit: a wider "CSV" is almost always a mis-read file, and a table that wide is unusable in the app. */
+export const MAX_COLUMNS = 16_384;
+/** One record longer than this is refused (a file with no line breaks, or a quote that never closes). */
+export const MAX_RECORD_CHARS = 32 << 20;
 
 /**
  * Parses a CSV file into an Arrow table, streaming: the file is read in chunks, decoded (UTF-8, or Windows-1252
@@ -49,6 +53,15 @@ const MAX_BAD_ROWS_LISTED = 1000;
 export async function ingestCsv(file: Blob, options: IngestOptions = {}): Promise<{ table: Table; info: IngestInfo }> {
   if (file.size === 0) throw new IngestError('empty', 'The file is empty.');
   const head = new Uint8Array(await file.slice(0, 8192).arrayBuffer());
+  const utf16 = head[0] === 0xff && head[1] === 0xfe ? 'utf-16le' : head[0] === 0xfe && head[1] === 0xff ? 'utf-16be' : null;
+  if (utf16) {
+    const result = await parse(file, utf16, options).catch((e: unknown) => {
+      if (e instanceof InvalidUtf8) throw new IngestError('binary', `The file starts with a UTF-16 byte-order mark but is not valid ${utf16.toUpperCase()} (at or after byte ${e.chunkStart}).`);
+      throw e;
+    });
+    result.info.warnings.unshift(`The file is ${utf16.toUpperCase()} (it starts with a byte-order mark); it was read as such. UTF-8 is smaller and more widely read.`);
+    return result;
+  }
   if (head.includes(0)) {
     throw new IngestError('binary', 'This looks like a binary file (it contains NUL bytes), not CSV text. UTF-16 files must be saved as UTF-8.');
   }
@@ -73,7 +86,7 @@ class InvalidUtf8 extends Error {
 
 async function parse(file: Blob, encoding: IngestInfo['encoding'], options: IngestOptions) {
   const chunkBytes = options.chunkBytes ?? 4 << 20;
-  const decoder = encoding === 'utf-8' ? utf8Decoder() : windows1252Decoder();
+  const decoder = encoding === 'utf-8' ? utf8Decoder() : encoding === 'windows-1252' ? windows1252Decoder() : utf16Decoder(encoding);
   const badRowPolicy = options.badRows ?? 'pad';
   const warnings: string[] = [];
   const badRows: BadRow[] = [];
@@ -155,10 +168,17 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
     }
     stepErrors.length = 0;
     pending = input.slice(cursor);
+    if (pending.length > MAX_RECORD_CHARS) {
+      throw new IngestError(
+        'record-too-long',
+        `The record that starts on line ${line} is longer than ${MAX_RECORD_CHARS >> 20} Mi characters with no line break: this is not a CSV file, or it has a quote that never closes.`,
+      );
+    }
   };
 
   const reader = file.stream().getReader();
   let bytes = 0;
+  let carryCr = '';
   let buffered: Uint8Array[] = [];
   let bufferedBytes = 0;
   const flush = (final: boolean) => {
@@ -173,7 +193,15 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
     } catch {
       throw new InvalidUtf8(start);
     }
-    feed(text, final);
+    const nul = text.indexOf('\0');
+    if (nul !== -1) {
+      throw new IngestError('binary', `The file holds a NUL byte (in the part that starts at byte ${start}): it is a binary file, not CSV text.`);
+    }
+    // Any mix of CRLF and LF line ends reads as LF (a CR at the chunk's end waits for the next chunk's first char).
+    text = carryCr + text;
+    carryCr = !final && text.endsWith('\r') ? '\r' : '';
+    if (carryCr) text = text.slice(0, -1);
+    feed(text.replace(/\r\n/g, '\n'), final);
     options.onProgress?.({ bytes, totalBytes: file.size, rows });
   };
   for (;;) {
@@ -217,6 +245,9 @@ async function parse(file: Blob, encoding: IngestInfo['encoding'], options: Inge
 }
 
 function readHeader(fields: string[], warnings: string[]): string[] {
+  if (fields.length > MAX_COLUMNS) {
+    throw new IngestError('too-many-columns', `The header row has ${fields.length} columns; at most ${MAX_COLUMNS} are supported (as in Excel). Is the delimiter right?`);
+  }
   const seen = new Map<string, number>();
   return fields.map((raw, i) => {
     let name = raw;

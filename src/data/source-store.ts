@@ -2,12 +2,12 @@
  * Keeps loaded sources across reloads in the Origin Private File System: one `<name>.arrow` (Arrow IPC stream)
  * and one `<name>.json` (the ingest info) per source, under `sources/`. Nothing leaves the machine.
  */
-import { writeFile } from './opfs';
-
 export interface StoredSource<Info> {
   ipc: Uint8Array;
   info: Info;
 }
+
+import { removeTemporaries, writeAtomic } from './opfs';
 
 const DIR = 'sources';
 
@@ -23,14 +23,14 @@ const fileName = (name: string) => encodeURIComponent(name);
 export async function saveSourceTable(name: string, ipc: Uint8Array): Promise<void> {
   const dir = await sourcesDir();
   if (!dir) return;
-  await writeFile(dir, `${fileName(name)}.arrow`, ipc);
+  await writeAtomic(dir, `${fileName(name)}.arrow`, ipc, `the source "${name}"`);
 }
 
 /** Writes a source's info, after its table: a table without info is incomplete and is removed on load. */
 export async function saveSourceInfo<Info>(name: string, info: Info): Promise<void> {
   const dir = await sourcesDir();
   if (!dir) return;
-  await writeFile(dir, `${fileName(name)}.json`, JSON.stringify(info));
+  await writeAtomic(dir, `${fileName(name)}.json`, JSON.stringify(info), `the source "${name}"`);
 }
 
 export async function deleteSource(name: string): Promise<void> {
@@ -39,11 +39,11 @@ export async function deleteSource(name: string): Promise<void> {
   for (const ext of ['.json', '.arrow', '.labels.json']) await dir.removeEntry(fileName(name) + ext).catch(() => undefined);
 }
 
-/** The labels given in the app for one source (see ./labels), written whole after each change (it is small). */
+/** The labels given in the app for one source (see ./labels), written whole after each change (it is small). Every write here is all or nothing (./opfs). */
 export async function saveLabelEdits(name: string, edits: unknown): Promise<void> {
   const dir = await sourcesDir();
   if (!dir) return;
-  await writeFile(dir, `${fileName(name)}.labels.json`, JSON.stringify(edits));
+  await writeAtomic(dir, `${fileName(name)}.labels.json`, JSON.stringify(edits), `the labels of "${name}"`);
 }
 
 export async function loadLabelEdits<T>(name: string): Promise<T | null> {
@@ -60,6 +60,7 @@ export async function loadSources<Info>(): Promise<Map<string, StoredSource<Info
   const out = new Map<string, StoredSource<Info>>();
   const dir = await sourcesDir();
   if (!dir) return out;
+  await removeTemporaries(dir);
   const names: string[] = [];
   for await (const key of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
     if (key.endsWith('.arrow')) names.push(key.slice(0, -'.arrow'.length));

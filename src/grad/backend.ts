@@ -64,6 +64,8 @@ export interface Backend {
   dispose(buf: DeviceBuffer): void;
   /** Buffers allocated and not yet disposed (leak checks). */
   liveBuffers(): number;
+  /** Release everything the backend holds (a GPU device and its pooled buffers); unusable afterwards. */
+  destroy?(): void;
 
   /** out[i] = op(x[i]) over a contiguous buffer. */
   unary(op: UnaryOp, x: DeviceBuffer): DeviceBuffer;

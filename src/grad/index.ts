@@ -12,3 +12,4 @@ export { max, mean } from './ops/reduce';
 export { crossEntropy, dropout, gelu, geluTanh, silu, layerNorm, layerNormComposed, linear, logSoftmax, rotary, rotaryTables, softmax, softmaxComposed } from './functional';
 export { AdamW, clipGradNorm, learningRate, type AdamWOptions, type Schedule, type ScheduleKind } from './optim';
 export { Rng } from './rng';
+export { GpuOutOfMemoryError, isGpuOutOfMemory } from './errors';

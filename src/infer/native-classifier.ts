@@ -5,6 +5,10 @@
  */
 import { noGrad, tidy } from '../grad';
 import { createEngineBackend, type BackendChoice, type EngineBackend as PickedBackend } from '../grad/backends/select';
+import { WebGpuBackend } from '../grad/backends/webgpu';
+import { isGpuOutOfMemory } from '../grad/errors';
+import type { Backend as GradBackend } from '../grad';
+import { runHalving } from './halving';
 import { loadClassifier, type ModelFiles, type SequenceClassifier } from '../nn/sequence-classifier';
 import { readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from '../nn/adapter-files';
 import { loadEmbedder, type Embedder } from './embedder';
@@ -21,9 +25,9 @@ import { modelMaxLength, type LengthConfig } from './truncate';
 
 type Backend = BackendChoice;
 
-async function pickBackend(backend: Backend, modelBytes: number): Promise<PickedBackend> {
+async function pickBackend(backend: Backend, modelBytes: number, memoryBudgetBytes?: number): Promise<PickedBackend> {
   try {
-    return await createEngineBackend(backend, { modelBytes });
+    return await createEngineBackend(backend, { modelBytes, memoryBudgetBytes });
   } catch (e) {
     throw new JammiError('gpu_unavailable', `WebGPU is not available for the native engine: ${(e as Error).message}`);
   }
@@ -41,6 +45,15 @@ export interface NativeLoad {
   maxLength?: number;
   /** A fine-tuned model: the adapter's two files, and the id to report. */
   adapter?: { files: Record<string, Uint8Array>; modelId: string };
+  /** Cap on our engine's GPU memory (see WebGpuOptions); past it a batch is halved and retried. */
+  memoryBudgetBytes?: number;
+}
+
+/** What a batch cost on the GPU: halvings after out-of-memory, and bytes (weights; high-water mark) when on WebGPU. */
+export interface BatchMemory {
+  halvings: number;
+  baseBytes?: number;
+  peakBytes?: number;
 }
 
 export class NativeClassifier {
@@ -50,9 +63,12 @@ export class NativeClassifier {
     private readonly run: (texts: readonly string[], tokens: number[][] | null) => Promise<Float32Array[]>,
     private readonly id2label: Id2Label,
     readonly release: () => Promise<void>,
+    private readonly engine: GradBackend | null = null,
   ) {}
 
-  static async load({ ref, backend, maxLength, adapter }: NativeLoad): Promise<NativeClassifier> {
+  private baseBytes = 0;
+
+  static async load({ ref, backend, maxLength, adapter, memoryBudgetBytes }: NativeLoad): Promise<NativeClassifier> {
     const name = adapter?.modelId ?? modelName(ref);
     const fail = (e: unknown) => Promise.reject(new JammiError(e instanceof JammiError ? e.code : 'model_config', `Model ${name}: ${(e as Error).message}`));
     const parsed = adapter ? (() => {
@@ -89,8 +105,17 @@ export class NativeClassifier {
     }
     // A merged adapter brings its own labels (PEFT's files may have none: then they come from the base or LABEL_i).
     const labels = files.config.id2label as Id2Label;
-    const tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
-    const picked = await pickBackend(backend, files.weights.byteLength);
+    let tokenizer: TextTokenizer;
+    try {
+      tokenizer = new TextTokenizer(bundle.tokenizer!.json, bundle.tokenizer!.config, max);
+    } catch (e) {
+      return fail(new Error(`tokenizer.json is unreadable: ${(e as Error).message}`));
+    }
+    const vocab = config.vocab_size;
+    if (typeof vocab === 'number' && tokenizer.vocabSize > vocab) {
+      return fail(new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${vocab}.`));
+    }
+    const picked = await pickBackend(backend, files.weights.byteLength, memoryBudgetBytes);
     const engine = picked.backend;
     let model: SequenceClassifier;
     try {
@@ -120,14 +145,52 @@ export class NativeClassifier {
         logits.dispose();
       }
     };
-    return new NativeClassifier(info, tokenizer, run, labels, async () => model.dispose());
+    // Evicted or dropped: the weights, then the GPU device with its pooled buffers (up to 256 MiB otherwise leaked).
+    const release = async () => {
+      model.dispose();
+      engine.destroy?.();
+    };
+    const classifier = new NativeClassifier(info, tokenizer, run, labels, release, engine);
+    if (engine instanceof WebGpuBackend) classifier.baseBytes = engine.poolStats().usedBytes;
+    return classifier;
   }
 
-  /** Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). */
-  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
+  /** Fault injection: destroys this model's GPU device (as a driver reset would); false when it has none. */
+  loseDevice(): boolean {
+    if (!(this.engine instanceof WebGpuBackend)) return false;
+    this.engine.device.destroy();
+    return true;
+  }
+
+  /**
+   * Classifies non-empty texts; `ms` is the wall time of the whole batch (tokenize + run + head). On a GPU
+   * out-of-memory the batch is halved and each half retried (as on the ONNX Runtime path), down to one row.
+   */
+  async classify(texts: readonly string[]): Promise<{ predictions: RowPrediction[]; ms: number; memory: BatchMemory }> {
     const t0 = performance.now();
+    const gpu = this.engine instanceof WebGpuBackend ? this.engine : null;
+    gpu?.resetPeak();
     const tokens = this.tokenizer ? texts.map((t) => this.tokenizer!.encode(t)) : null;
-    const logits = await this.run(texts, tokens);
-    return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0 };
+    const rows = texts.map((text, i) => ({ text, tokens: tokens?.[i] ?? null }));
+    let halvings = 0;
+    const logits = await runHalving(
+      rows,
+      async (part) => {
+        try {
+          return await this.run(part.map((r) => r.text), tokens ? part.map((r) => r.tokens!) : null);
+        } catch (e) {
+          if (isGpuOutOfMemory(e)) halvings++;
+          throw e;
+        }
+      },
+      isGpuOutOfMemory,
+      (row, cause) =>
+        new JammiError(
+          'gpu_oom',
+          `Out of GPU memory with a batch of one row (${row.tokens?.length ?? row.text.length} ${row.tokens ? 'tokens' : 'characters'}): ${(cause as Error).message} Try a smaller maxLength, a larger memoryBudgetBytes or backend "wasm".`,
+        ),
+    );
+    const memory: BatchMemory = { halvings, ...(gpu ? { baseBytes: this.baseBytes, peakBytes: gpu.poolStats().peakBytes } : {}) };
+    return { predictions: logits.map((l) => predict(l, this.id2label, this.info.multiLabel)), ms: performance.now() - t0, memory };
   }
 }

@@ -34,6 +34,8 @@ export interface LoadOptions {
   /** `native`: our own engine (see `./native`); fine-tuned models carry their adapter's files. */
   engine?: 'onnx' | 'native';
   adapter?: { files: Record<string, Uint8Array>; modelId: string };
+  /** Our engine only (`native`): cap on its GPU memory; past it batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 export interface ModelInfo {
@@ -110,7 +112,7 @@ export class Classifier {
     try {
       session = await OrtSession.create(bytes, used);
     } catch (e) {
-      throw new JammiError('model_file', `Model ${name}: ${file} could not be loaded on ${used}: ${(e as Error).message}`);
+      throw new JammiError('model_file', `Model ${name}: ${file} is corrupt or truncated, or not an ONNX model (ONNX Runtime could not load it on ${used}: ${(e as Error).message})`);
     }
     const unknown = session.inputNames.filter((n) => !TOKENIZER_INPUTS.includes(n));
     if (unknown.length || !session.inputNames.includes('input_ids')) {
@@ -168,6 +170,12 @@ export class Classifier {
     const classes = dims[dims.length - 1];
     if (dims.length !== 2 || dims[0] !== rows.length) {
       throw new JammiError('model_config', `Model ${this.info.model}: output "${this.output}" has shape [${dims.join(', ')}], not [batch, classes].`);
+    }
+    if (classes !== this.info.labels.length) {
+      throw new JammiError(
+        'model_config',
+        `Model ${this.info.model}: ${this.info.file} gives ${classes} logits per row, but config.json's id2label has ${this.info.labels.length} labels: the files belong to different models.`,
+      );
     }
     return rows.map((_, i) => data.subarray(i * classes, (i + 1) * classes));
   }

@@ -39,6 +39,10 @@ export class TextTokenizer {
 
   /** Token ids of one text, special tokens included, truncated to the model's maximum length. */
   encode(text: string): number[] {
-    return truncateKeepingSpecials(this.tok.encode(text), this.prefix, this.suffix, this.maxLength);
+    // NOTE: a 1 MiB text would be tokenised whole only to be cut to maxLength tokens. A WordPiece/BPE token spans at
+    // most ~100 characters (longer words become one [UNK]), so the first maxLength·128 characters give the same kept
+    // tokens for any text that is not mostly whitespace.
+    const cut = text.length > this.maxLength * 128 ? text.slice(0, this.maxLength * 128) : text;
+    return truncateKeepingSpecials(this.tok.encode(cut), this.prefix, this.suffix, this.maxLength);
   }
 }

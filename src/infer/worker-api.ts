@@ -5,7 +5,7 @@
 import { Classifier, type LoadOptions, type ModelInfo } from './onnx-classifier';
 import type { RowPrediction } from './head';
 import { listServedModels } from '../nn/model-files';
-import { NativeClassifier } from './native-classifier';
+import { NativeClassifier, type BatchMemory } from './native-classifier';
 
 type AnyClassifier = Classifier | NativeClassifier;
 
@@ -17,7 +17,7 @@ function keyOf(o: LoadOptions): string {
     o.ref.kind === 'local'
       ? { kind: 'local', name: o.ref.model.name, files: Object.entries(o.ref.model.files).map(([p, b]) => [p, b.size]) }
       : o.ref;
-  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null, o.engine ?? 'onnx', o.adapter?.modelId ?? null]);
+  return JSON.stringify([ref, o.backend, o.dtype ?? null, o.maxLength ?? null, o.engine ?? 'onnx', o.adapter?.modelId ?? null, o.memoryBudgetBytes ?? null]);
 }
 
 async function classifier(key: string): Promise<AnyClassifier> {
@@ -48,8 +48,28 @@ export const inferApi = {
     return { key, info };
   },
 
-  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number }> {
-    return (await classifier(key)).classify(texts);
+  async classify(key: string, texts: string[]): Promise<{ predictions: RowPrediction[]; ms: number; memory?: BatchMemory }> {
+    const c = loaded.get(key);
+    try {
+      return await (await classifier(key)).classify(texts);
+    } catch (e) {
+      // A model whose run failed (a lost device, a broken session) is dropped: the next call loads it afresh.
+      if (c && loaded.get(key) === c) {
+        loaded.delete(key);
+        void c.then((m) => m.release()).catch(() => undefined);
+      }
+      throw e;
+    }
+  },
+
+  /** Fault injection (tests): destroys the GPU device of every loaded model on our engine; how many it destroyed. */
+  async loseGpuDevice(): Promise<number> {
+    let n = 0;
+    for (const c of loaded.values()) {
+      const m = await c.catch(() => null);
+      if (m instanceof NativeClassifier && m.loseDevice()) n++;
+    }
+    return n;
   },
 
   listServedModels,

@@ -136,6 +136,7 @@ export function readAdapter(files: Record<string, Uint8Array>): Adapter {
   } catch (e) {
     throw new AdapterError(`${ADAPTER_CONFIG} is not valid JSON: ${(e as Error).message}`);
   }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new AdapterError(`${ADAPTER_CONFIG} is not a JSON object.`);
   const isPeft = 'peft_type' in config;
   if (isPeft) {
     const { peft_type, task_type } = config as { peft_type: string; task_type: string };
@@ -147,6 +148,12 @@ export function readAdapter(files: Record<string, Uint8Array>): Adapter {
     throw new AdapterError(`${ADAPTER_CONFIG} is neither a PEFT LoRA config nor a projection-head config.`);
   }
   if (isPeft) checkPeftOptions(config as EncoderAdapterConfig);
+  if (isPeft) {
+    const t = (config as EncoderAdapterConfig).target_modules as unknown;
+    if (!(typeof t === 'string' || (Array.isArray(t) && t.length > 0 && t.every((m) => typeof m === 'string')))) {
+      throw new AdapterError(`${ADAPTER_CONFIG} needs target_modules: a list of module names (or a regex string).`);
+    }
+  }
   else labelsFromMap(config.id2label);
   let file: ReturnType<typeof parseSafetensors>;
   try {
@@ -160,7 +167,11 @@ export function readAdapter(files: Record<string, Uint8Array>): Adapter {
     if (isPeft && /\.lora_(magnitude_vector|embedding_[AB])\b|\.lora_B\.bias$/.test(name)) {
       throw new AdapterError(`${ADAPTER_WEIGHTS} holds ${key}, a kind of LoRA tensor jammi-web does not support.`);
     }
-    tensors.set(name, { shape: info.shape, data: file.getFloat32(key) });
+    try {
+      tensors.set(name, { shape: info.shape, data: file.getFloat32(key) });
+    } catch (e) {
+      throw new AdapterError(`${ADAPTER_WEIGHTS}: ${(e as Error).message}`);
+    }
   }
   const adapter = { config, tensors };
   adapterLabels(adapter);
@@ -172,18 +183,47 @@ export function zipAdapter(files: Record<string, Uint8Array>): Uint8Array {
   return zipSync(files, { mtime: new Date('2000-01-01T00:00:00Z'), level: 6 });
 }
 
-/** The adapter's files from a zip (found at any folder depth). */
+/** Limits checked on the zip's directory before anything is inflated (a zip bomb is refused unopened). */
+export const ZIP_LIMITS = {
+  /** Inflated size of one entry: far above any LoRA adapter of a model that runs in a browser. */
+  entryBytes: 512 << 20,
+  /** Inflated size of the two entries together. */
+  totalBytes: 768 << 20,
+  /** Inflated ÷ compressed, for entries over 1 MiB: float weights compress ~1.1×, JSON ~5×; a bomb ~1000×. */
+  ratio: 100,
+};
+
+/**
+ * The adapter's files from a zip (found at any folder depth). Only the two adapter files are inflated, each into a
+ * buffer of the size the zip's directory declares (fflate never grows it), after that size and its compression ratio
+ * have been checked.
+ */
 export function unzipAdapter(zip: Uint8Array): Record<string, Uint8Array> {
   let entries: Record<string, Uint8Array>;
+  const seen = new Set<string>();
+  let total = 0;
   try {
-    entries = unzipSync(zip);
+    entries = unzipSync(zip, {
+      filter: ({ name, size, originalSize }) => {
+        const base = name.split('/').pop()!;
+        if (base !== ADAPTER_CONFIG && base !== ADAPTER_WEIGHTS) return false;
+        if (seen.has(base)) throw new AdapterError(`The adapter zip holds ${base} more than once.`);
+        seen.add(base);
+        total += originalSize;
+        if (originalSize > ZIP_LIMITS.entryBytes || total > ZIP_LIMITS.totalBytes) {
+          throw new AdapterError(`The adapter zip's ${base} would inflate to ${originalSize} bytes, over the ${ZIP_LIMITS.entryBytes}-byte limit: refused without inflating it.`);
+        }
+        if (originalSize > 1 << 20 && originalSize > ZIP_LIMITS.ratio * Math.max(1, size)) {
+          throw new AdapterError(`The adapter zip's ${base} would inflate ${Math.round(originalSize / Math.max(1, size))}× (${size} → ${originalSize} bytes), over the ${ZIP_LIMITS.ratio}× limit for a zip bomb: refused without inflating it.`);
+        }
+        return true;
+      },
+    });
   } catch (e) {
+    if (e instanceof AdapterError) throw e;
     throw new AdapterError(`The adapter zip could not be read: ${(e as Error).message}`);
   }
   const out: Record<string, Uint8Array> = {};
-  for (const [path, bytes] of Object.entries(entries)) {
-    const base = path.split('/').pop()!;
-    if (base === ADAPTER_CONFIG || base === ADAPTER_WEIGHTS) out[base] = bytes;
-  }
+  for (const [path, bytes] of Object.entries(entries)) out[path.split('/').pop()!] = bytes;
   return out;
 }

@@ -23,11 +23,11 @@ export function modelName(ref: ModelRef): string {
   return ref.kind === 'local' ? ref.model.name : ref.id;
 }
 
-/** Why a file could not be read: `missing` (404 or not in the folder) or `unreadable` (anything else). */
+/** Why a file could not be read: `missing` (404 or not in the folder), `refused` (an unsafe id or name) or `unreadable`. */
 export class ModelFileError extends JammiError {
   constructor(
     readonly file: string,
-    readonly reason: 'missing' | 'unreadable',
+    readonly reason: 'missing' | 'unreadable' | 'refused',
     detail: string,
   ) {
     super('model_file', `${file} is ${reason}: ${detail}`);
@@ -35,8 +35,33 @@ export class ModelFileError extends JammiError {
   }
 }
 
+/**
+ * Why a model id or file name is refused, or null when it is safe: a Hub id is `name` or `owner/name` of letters,
+ * digits, `-`, `_`, `.`; a file is a relative path of such segments. No `.`/`..` segment, absolute path, backslash,
+ * `%` (an encoded slash or dot) or control character can reach a URL, so nothing escapes the model's folder.
+ */
+export function unsafeModelPath(value: string, what: 'id' | 'file'): string | null {
+  if (value.length === 0 || value.length > 512) return `a ${what === 'id' ? 'model id' : 'file name'} must be 1–512 characters`;
+  if (/[\\%?#]|[\u0000-\u001f\u007f]/.test(value)) return 'it holds a backslash, %, ?, # or a control character';
+  if (value.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(value)) return 'it is an absolute path or a URL';
+  const segments = value.split('/');
+  if (what === 'id' && segments.length > 2) return 'a model id is "name" or "owner/name"';
+  for (const seg of segments) {
+    if (seg === '' || seg === '.' || seg === '..') return 'it has an empty, "." or ".." path segment';
+    if (!/^[\w.-]+$/.test(seg)) return `"${seg}" holds characters other than letters, digits, "-", "_" and "."`;
+  }
+  return null;
+}
+
+function checkedPath(value: string, what: 'id' | 'file', file: string): string {
+  const why = unsafeModelPath(value, what);
+  if (why) throw new ModelFileError(file, 'refused', `${what === 'id' ? 'model id' : 'file name'} ${JSON.stringify(value)} is refused: ${why}`);
+  return value;
+}
+
 function fileUrl(ref: ModelRef, file: string): string {
-  const path = file.split('/').map(encodeURIComponent).join('/');
+  if (ref.kind !== 'local') checkedPath(ref.id, 'id', file);
+  const path = checkedPath(file, 'file', file).split('/').map(encodeURIComponent).join('/');
   if (ref.kind === 'served') return new URL(`/models/${encodeURIComponent(ref.id)}/resolve/main/${path}`, self.location.origin).href;
   if (ref.kind === 'hub') return `${ref.host.replace(/\/+$/, '')}/${ref.id}/resolve/${encodeURIComponent(ref.revision)}/${path}`;
   throw new Error('A local model has no URL.');

@@ -32,7 +32,7 @@ describe('safetensors', () => {
     const bf16 = new Uint8Array(new Uint16Array([0x3f80, 0xc040, 0x4049]).buffer);
     const bytes = craft({ h: { dtype: 'F16', shape: [5], data_offsets: [0, 10] }, b: { dtype: 'BF16', shape: [3], data_offsets: [10, 16] } }, new Uint8Array([...f16, ...bf16]));
     const f = parseSafetensors(bytes);
-    expect([...f.getFloat32('h')]).toEqual([1, -2, 2 ** -24, Infinity, Math.fround(halfToFloat(0x3555))]);
+    expect([...f.getFloat32('h', { allowNonFinite: true })]).toEqual([1, -2, 2 ** -24, Infinity, Math.fround(halfToFloat(0x3555))]);
     expect(halfToFloat(0x3555)).toBeCloseTo(0.333251953125, 12);
     expect([...f.getFloat32('b')]).toEqual([1, -3, 3.140625]);
   });
@@ -56,9 +56,19 @@ describe('safetensors', () => {
     ['reversed offsets', craft({ a: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(8))],
     ['bad shape', craft({ a: { dtype: 'F32', shape: [1.5], data_offsets: [0, 4] } }, new Uint8Array(8))],
     ['entry not an object', craft({ a: 3 })],
+    ['overlapping offsets', craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12))],
+    ['a shape whose size overflows', craft({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 4] } }, new Uint8Array(4))],
   ];
   it.each(bad)('rejects a crafted bad file: %s', (_, bytes) => {
     expect(() => parseSafetensors(bytes)).toThrow(SafetensorsError);
+  });
+
+  it('refuses NaN and infinite weights unless asked, naming the tensor and index', () => {
+    const bytes = writeSafetensors({ w: { shape: [3], data: Float32Array.from([1, NaN, 2]) }, v: { shape: [1], data: Float32Array.from([-Infinity]) } });
+    const f = parseSafetensors(bytes);
+    expect(() => f.getFloat32('w')).toThrow(/w holds NaN at index 1/);
+    expect(() => f.getFloat32('v')).toThrow(/v holds an infinite value at index 0/);
+    expect(Number.isNaN(f.getFloat32('w', { allowNonFinite: true })[1])).toBe(true);
   });
 
   it('rejects a truncated real file and unknown names', () => {

@@ -6,10 +6,12 @@
  * Every length and offset is bounds-checked: a corrupted or truncated file throws a SafetensorsError.
  * No Node APIs: runs in a browser worker.
  */
+import { JammiError } from '../errors';
 
-export class SafetensorsError extends Error {
+/** A malformed or corrupt safetensors file: a JammiError with code `model_file`. */
+export class SafetensorsError extends JammiError {
   constructor(message: string) {
-    super(`safetensors: ${message}`);
+    super('model_file', `safetensors: ${message}`);
     this.name = 'SafetensorsError';
   }
 }
@@ -30,8 +32,8 @@ export interface TensorInfo {
 export interface SafetensorsFile {
   metadata: Record<string, string>;
   tensors: Map<string, TensorInfo>;
-  /** Decode a tensor to float32 (F32, F16, BF16). Throws for unknown names or other dtypes. */
-  getFloat32(name: string): Float32Array;
+  /** Decode a tensor to float32 (F32, F16, BF16). Throws for unknown names, other dtypes and NaN or infinite values. */
+  getFloat32(name: string, options?: { allowNonFinite?: boolean }): Float32Array;
 }
 
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
@@ -68,18 +70,36 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     const [b, en] = off as [number, number];
     if (b > en || en > dataLen) throw new SafetensorsError(`${name}: data_offsets [${b}, ${en}] outside the ${dataLen}-byte data block (truncated file?)`);
     const numel = (shape as number[]).reduce((a, d) => a * d, 1);
+    if (!Number.isSafeInteger(numel * BYTES[dtype])) throw new SafetensorsError(`${name}: shape [${shape}] is too large`);
     if (numel * BYTES[dtype] !== en - b) throw new SafetensorsError(`${name}: ${en - b} bytes for ${dtype} [${shape}] (expected ${numel * BYTES[dtype]})`);
     tensors.set(name, { dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + en });
   }
+  checkNoOverlap(tensors);
   return {
     metadata,
     tensors,
-    getFloat32(name: string): Float32Array {
+    getFloat32(name: string, options: { allowNonFinite?: boolean } = {}): Float32Array {
       const t = tensors.get(name);
       if (t === undefined) throw new SafetensorsError(`no tensor named ${name}`);
-      return decode(bytes, t, name);
+      const out = decode(bytes, t, name);
+      if (options.allowNonFinite) return out;
+      for (let i = 0; i < out.length; i++) {
+        // NOTE: x - x is 0 for every finite x and NaN for NaN and ±Infinity: one test for both.
+        if (out[i] - out[i] !== 0) throw new SafetensorsError(`${name} holds ${Number.isNaN(out[i]) ? 'NaN' : 'an infinite value'} at index ${i}: the weights are corrupt`);
+      }
+      return out;
     },
   };
+}
+
+/** Two tensors may not share bytes (the reference implementation refuses such files too). */
+function checkNoOverlap(tensors: Map<string, TensorInfo>): void {
+  const spans = [...tensors].filter(([, t]) => t.end > t.begin).sort((a, b) => a[1].begin - b[1].begin);
+  for (let i = 1; i < spans.length; i++) {
+    const [prevName, prev] = spans[i - 1];
+    const [name, t] = spans[i];
+    if (t.begin < prev.end) throw new SafetensorsError(`${name} and ${prevName} overlap (data_offsets share bytes ${t.begin}–${Math.min(prev.end, t.end)})`);
+  }
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -12,6 +12,9 @@ export interface LabelledData {
   warnings: string[];
 }
 
+/** More classes than this is not a label column (an id, a free-text or a numeric measurement column). */
+export const MAX_CLASSES = 1000;
+
 export class DataError extends Error {
   constructor(message: string) {
     super(message);
@@ -51,9 +54,19 @@ export function labelledExamples(table: Table, textColumn: string, labelColumn: 
         `(${texts.length} usable rows, ${skipped.emptyText} with empty text, ${skipped.emptyLabel} with an empty label).`,
     );
   }
+  if (classes.length > MAX_CLASSES) {
+    throw new DataError(
+      `"${labelColumn}" has ${classes.length} distinct labels among ${texts.length} rows; at most ${MAX_CLASSES} classes are supported. ` +
+        'Is it really the label column (not an id, free text or a measurement)?',
+    );
+  }
   const warnings: string[] = [];
-  for (const c of classes) {
-    if (counts.get(c)! < 2) warnings.push(`Class "${c}" has only ${counts.get(c)} row: label more examples of it.`);
+  const numeric = String(labelCol.type) !== 'Utf8';
+  if (numeric) warnings.push(`"${labelColumn}" is a numeric column: its values (${classes.slice(0, 5).join(', ')}${classes.length > 5 ? ', …' : ''}) are used as class names.`);
+  const single = classes.filter((c) => counts.get(c)! < 2);
+  if (single.length > 0) {
+    const names = single.slice(0, 10).map((c) => `"${c}"`).join(', ');
+    warnings.push(`${single.length === 1 ? 'Class' : `${single.length} classes have only one row:`} ${names}${single.length > 10 ? ', …' : ''}${single.length === 1 ? ' has only one row' : ''}: label more examples of ${single.length === 1 ? 'it' : 'them'}.`);
   }
   if (skipped.emptyText + skipped.emptyLabel > 0) {
     warnings.push(`${skipped.emptyText} row(s) with empty text and ${skipped.emptyLabel} with an empty label were skipped.`);

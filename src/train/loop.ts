@@ -4,6 +4,8 @@
  * cancel within one step; NaN/Inf guard. The model is anything that maps row indices to logits.
  */
 import { AdamW, Tensor, backward, clipGradNorm, crossEntropy, learningRate, noGrad, scale, tidy, zeroGrad } from '../grad';
+import { isGpuOutOfMemory } from '../grad/errors';
+import { runHalving } from '../infer/halving';
 import { classificationMetrics } from '../eval/metrics';
 import type { FineTuneConfig } from './config';
 import { Rng } from '../grad/rng';
@@ -44,6 +46,11 @@ export interface LoopResult {
   stopped: 'completed' | 'early_stopped' | 'cancelled';
   /** Validation predictions of the kept parameters: class indices. */
   validation: { gold: number[]; predicted: number[] };
+  /**
+   * Micro-batching at the end: the configured batch_size and gradient_accumulation_steps unless a GPU out-of-memory
+   * halved the micro-batch (and doubled the accumulation: the same examples per optimiser step), once per event.
+   */
+  memory: { microBatchSize: number; gradientAccumulationSteps: number; halvings: { step: number; microBatchSize: number; gradientAccumulationSteps: number }[] };
 }
 
 export interface LoopInput {
@@ -55,11 +62,25 @@ export interface LoopInput {
   onProgress?: (p: TrainProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
   shouldStop?: () => boolean;
+  /** Resume after `resume.epoch` epochs (a checkpoint taken before a device loss); the parameters are already set. */
+  resume?: Checkpoint;
+}
+
+/** The state after an epoch: parameters (host copies), the metrics so far and the best epoch's parameters. */
+export interface Checkpoint {
+  epoch: number;
+  metrics: EpochMetrics[];
+  best: { epoch: number; score: number; params: Float32Array[] } | null;
+  sinceBest: number;
 }
 
 export class TrainingFailed extends Error {
   /** The best checkpoint reached before the failure (host copies of the parameters), when one was. */
   best: { epoch: number; params: Float32Array[]; metrics: EpochMetrics[] } | null = null;
+  /** The last end-of-epoch state, to resume from (after a device loss), when an epoch was completed. */
+  last: (Checkpoint & { params: Float32Array[] }) | null = null;
+  /** The error that stopped training (e.g. a lost GPU device). */
+  cause?: unknown;
   constructor(message: string) {
     super(message);
     this.name = 'TrainingFailed';
@@ -105,18 +126,46 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     totalSteps,
   };
   const optimizer = new AdamW(model.params, { lr: config.learning_rate, weightDecay: config.weight_decay });
-  const metrics: EpochMetrics[] = [];
+  const metrics: EpochMetrics[] = [...(input.resume?.metrics ?? [])];
   const higherIsBetter = config.early_stopping_metric === 'val_accuracy';
-  let best: { epoch: number; score: number; params: Float32Array[] } | null = null;
-  let sinceBest = 0;
-  let step = 0;
+  let best: { epoch: number; score: number; params: Float32Array[] } | null = input.resume?.best ?? null;
+  let sinceBest = input.resume?.sinceBest ?? 0;
+  let last: TrainingFailed['last'] = null;
+  const startEpoch = input.resume?.epoch ?? 0;
+  let step = startEpoch * stepsPerEpoch;
   let badSteps = 0;
   let stopped: LoopResult['stopped'] = 'completed';
   const started = performance.now();
   let examples = 0;
+  /** Each configured micro-batch runs as pieces of batch_size / split rows (split doubles on a GPU out-of-memory). */
+  let split = 1;
+  const halvings: LoopResult['memory']['halvings'] = [];
+
+  /** Forward + backward of one optimiser step's rows in pieces of `size`; the step's mean loss. */
+  const accumulate = async (group: number[][], groupSize: number, size: number): Promise<number> => {
+    let stepLoss = 0;
+    for (const micro of group) {
+      for (let i = 0; i < micro.length; i += size) {
+        const rows = micro.slice(i, i + size);
+        const lossValue = tidy(() => {
+          const logits = model.logits(rows, true);
+          const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
+          // Each piece's mean loss is weighted by its share of the accumulated batch.
+          backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
+          return loss.keep();
+        });
+        try {
+          stepLoss += ((await lossValue.read())[0] * rows.length) / groupSize;
+        } finally {
+          lossValue.dispose();
+        }
+      }
+    }
+    return stepLoss;
+  };
 
   try {
-    outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+    outer: for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
       let lossSum = 0;
       let lossCount = 0;
       const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
@@ -128,17 +177,21 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         const group = micro.slice(m, m + config.gradient_accumulation_steps);
         const groupSize = group.reduce((a, b) => a + b.length, 0);
         let stepLoss = 0;
-        for (const rows of group) {
-          const lossValue = tidy(() => {
-            const logits = model.logits(rows, true);
-            const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
-            // Each micro-batch's mean loss is weighted by its share of the accumulated batch.
-            backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
-            return loss.keep();
-          });
-          const value = (await lossValue.read())[0];
-          lossValue.dispose();
-          stepLoss += (value * rows.length) / groupSize;
+        for (;;) {
+          try {
+            stepLoss = await accumulate(group, groupSize, Math.ceil(config.batch_size / split));
+            break;
+          } catch (e) {
+            if (!isGpuOutOfMemory(e)) throw e;
+            // NOTE: the step's gradients are partial or invalid: drop them and redo the whole step in halves.
+            zeroGrad(model.params);
+            const size = Math.ceil(config.batch_size / split);
+            if (size <= 1) {
+              throw new TrainingFailed(`Out of GPU memory with a micro-batch of one example (step ${step + 1}): ${(e as Error).message} Lower max_seq_length, raise memoryBudgetBytes or train on "wasm".`);
+            }
+            split *= 2;
+            halvings.push({ step: step + 1, microBatchSize: Math.ceil(config.batch_size / split), gradientAccumulationSteps: config.gradient_accumulation_steps * split });
+          }
         }
         const lr = learningRate(schedule, step);
         // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
@@ -191,12 +244,16 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           break;
         }
       }
+      // A checkpoint to resume from after a device loss (host copies: the LoRA and head parameters are small).
+      last = { epoch: epoch + 1, metrics: [...metrics], best, sinceBest, params: await Promise.all(model.params.map((p) => p.read())) };
     }
   } catch (e) {
     // A lost GPU or a diverging loss must not lose the epochs already trained: hand back the best checkpoint.
     optimizer.dispose();
     const failed = e instanceof TrainingFailed ? e : new TrainingFailed((e as Error).message);
+    if (!(e instanceof TrainingFailed)) failed.cause = e;
     if (best !== null) failed.best = { epoch: best.epoch, params: best.params, metrics };
+    failed.last = last;
     throw failed;
   }
   optimizer.dispose();
@@ -208,10 +265,12 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     bestEpoch: best?.epoch ?? null,
     stopped,
     validation: { gold: [...validation.labels], predicted: kept?.predicted ?? [] },
+    memory: { microBatchSize: Math.ceil(config.batch_size / split), gradientAccumulationSteps: config.gradient_accumulation_steps * split, halvings },
   };
 }
 
-function restore(params: Tensor[], values: Float32Array[]): void {
+/** Sets parameters from host copies (a checkpoint). */
+export function restore(params: Tensor[], values: Float32Array[]): void {
   noGrad(() =>
     params.forEach((p, i) => {
       tidy(() => p.assign(Tensor.fromData(p.backend, values[i], p.shape)));
@@ -223,23 +282,35 @@ function restore(params: Tensor[], values: Float32Array[]): void {
 export async function evaluateRows(model: TrainableModel, rows: readonly number[], labels: readonly number[], batchSize: number, classes: readonly string[]) {
   let lossSum = 0;
   const predicted: number[] = [];
-  for (const chunk of batches(rows.map((r, i) => [r, labels[i]] as const), batchSize)) {
+  /** Each row's share of the piece's loss sum and its predicted class. */
+  const piece = async (chunk: readonly (readonly [number, number])[]): Promise<{ loss: number; arg: number }[]> => {
     const [loss, logits] = noGrad(() =>
       tidy(() => {
         const lg = model.logits(chunk.map(([r]) => r), false);
         return [crossEntropy(lg, chunk.map(([, l]) => l)).keep(), lg.keep()] as const;
       }),
     );
-    lossSum += (await loss.read())[0] * chunk.length;
-    const values = await logits.read();
-    const c = logits.shape[1];
-    for (let i = 0; i < chunk.length; i++) {
-      let arg = 0;
-      for (let j = 1; j < c; j++) if (values[i * c + j] > values[i * c + arg]) arg = j;
-      predicted.push(arg);
+    try {
+      const mean = (await loss.read())[0];
+      const values = await logits.read();
+      const c = logits.shape[1];
+      return chunk.map((_, i) => {
+        let arg = 0;
+        for (let j = 1; j < c; j++) if (values[i * c + j] > values[i * c + arg]) arg = j;
+        return { loss: mean, arg };
+      });
+    } finally {
+      loss.dispose();
+      logits.dispose();
     }
-    loss.dispose();
-    logits.dispose();
+  };
+  for (const chunk of batches(rows.map((r, i) => [r, labels[i]] as const), batchSize)) {
+    // On a GPU out-of-memory the validation batch is halved and retried, as inference does.
+    const out = await runHalving(chunk, piece, isGpuOutOfMemory, (_, cause) => new TrainingFailed(`Out of GPU memory validating one example: ${(cause as Error).message}`));
+    for (const o of out) {
+      lossSum += o.loss;
+      predicted.push(o.arg);
+    }
   }
   const m = classificationMetrics(labels.map((l, i) => ({ gold: classes[l], predicted: classes[predicted[i]] })));
   return { loss: lossSum / rows.length, accuracy: m.accuracy, macroF1: m.macroF1, predicted };

@@ -3,6 +3,9 @@
  * the best checkpoint), reporting progress through callbacks; the adapter comes back as its two files.
  */
 import { createEngineBackend, type BackendChoice, type EngineBackend, type EngineBackendName } from '../grad/backends/select';
+import { WebGpuBackend } from '../grad/backends/webgpu';
+import { isDeviceLost } from '../grad/errors';
+import type { Backend } from '../grad';
 import { JsBackend } from '../grad';
 import { loadModelBundle } from '../nn/model-bundle';
 import { modelName, type ModelRef } from '../nn/model-files';
@@ -16,7 +19,7 @@ import { loadEmbedder } from '../infer/embedder';
 import { setupEncoderTarget } from './encoder-target';
 import { l2Normalize } from '../nn/adapter-merge';
 import { setupHeadTarget } from './head-target';
-import { TrainingFailed, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
+import { TrainingFailed, restore, trainLoop, type EpochMetrics, type LoopResult, type TrainProgress, type TrainableModel } from './loop';
 import type { Adapter } from '../nn/adapter-files';
 
 /** The user's choice (see src/grad/backends/select); the report says what ran and why. */
@@ -30,6 +33,8 @@ export interface TrainRequest {
   classes: string[];
   config: FineTuneConfig;
   backend: TrainBackend;
+  /** Cap on our engine's GPU memory (WebGpuOptions.memoryBudgetBytes); past it micro-batches are halved. */
+  memoryBudgetBytes?: number;
 }
 
 export interface TrainPhase {
@@ -48,11 +53,24 @@ export interface TrainOutcome {
   threads: number;
   trainRows: number;
   validationRows: number;
+  /** On WebGPU: bytes the model took once loaded, and the high-water mark while training. */
+  gpuBytes?: { base: number; peak: number };
+  /** The GPU device was lost and training resumed once, from the checkpoint after `afterEpoch` epochs, on `backend`. */
+  resumed?: { afterEpoch: number; reason: string; backend: EngineBackendName };
 }
 
 let cancelled = false;
+/** The engine backend of the running encoder job (for `loseDevice`). */
+let current: Backend | null = null;
 
 export const trainApi = {
+  /** Fault injection (tests): destroys the running job's GPU device, as a driver reset would. */
+  loseDevice(): boolean {
+    if (!(current instanceof WebGpuBackend)) return false;
+    current.device.destroy();
+    return true;
+  },
+
   /** Asks the running job to stop after its current step; it keeps its best checkpoint. */
   cancel(): void {
     cancelled = true;
@@ -76,7 +94,7 @@ export const trainApi = {
         return { files: writeAdapter(await setup.adapter()), result, ...sizes };
       } catch (e) {
         if (!(e instanceof TrainingFailed) || e.best === null) throw e;
-        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] } };
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
         return { files: writeAdapter(await setup.adapter(e.best.params)), result, failure: e.message, ...sizes };
       }
     };
@@ -114,24 +132,67 @@ export const trainApi = {
     const { config, tokenizer: tok, weights } = await loadModelBundle<LengthConfig & Record<string, unknown>>(req.base, { tokenizer: true, weights: true });
     const tokenizer = new TextTokenizer(tok!.json, tok!.config, modelMaxLength(config, req.config.max_seq_length));
     const tokens = req.texts.map((t) => tokenizer.encode(t));
-    const used = await createEngineBackend(req.backend, { modelBytes: weights!.byteLength });
-    const backend = used.backend;
-    const setup = setupEncoderTarget({
-      files: { config, weights: weights! },
-      baseModel: name,
-      backend,
-      config: req.config,
-      classes: req.classes,
-      tokens,
-      padId: tokenizer.padId,
-    });
-    onPhase({ phase: 'training', detail: `Training LoRA on ${used.name === 'webgpu' ? 'WebGPU' : 'the CPU (JavaScript)'}` });
+    const encoder = async (choice: TrainBackend) => {
+      const used = await createEngineBackend(choice, { modelBytes: weights!.byteLength, memoryBudgetBytes: req.memoryBudgetBytes });
+      const backend = used.backend;
+      current = backend;
+      const setup = setupEncoderTarget({
+        files: { config, weights: weights! },
+        baseModel: name,
+        backend,
+        config: req.config,
+        classes: req.classes,
+        tokens,
+        padId: tokenizer.padId,
+      });
+      const gpu = backend instanceof WebGpuBackend ? backend : null;
+      const base = gpu?.poolStats().usedBytes ?? 0;
+      gpu?.resetPeak();
+      const gpuBytes = () => (gpu ? { gpuBytes: { base, peak: gpu.poolStats().peakBytes } } : {});
+      return { setup, used, gpuBytes };
+    };
+    const first = await encoder(req.backend);
+    onPhase({ phase: 'training', detail: `Training LoRA on ${first.used.name === 'webgpu' ? 'WebGPU' : 'the CPU (JavaScript)'}` });
+    const sizes = (used: EngineBackend) => ({ backend: used.name, backendReason: used.reason, threads: used.threads, trainRows: train.length, validationRows: validation.length });
     try {
-      return await runLoop(setup, used);
+      const result = await trainLoop({ ...loopInput, model: first.setup.trainable });
+      return { files: writeAdapter(await first.setup.adapter()), result, ...sizes(first.used), ...first.gpuBytes() };
+    } catch (e) {
+      if (!(e instanceof TrainingFailed) || !isDeviceLost(e.cause)) {
+        // Any other failure: the best checkpoint, as for the head target.
+        if (!(e instanceof TrainingFailed) || e.best === null) throw e;
+        const result: LoopResult = { metrics: e.best.metrics, bestEpoch: e.best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
+        return { files: writeAdapter(await first.setup.adapter(e.best.params)), result, failure: e.message, ...sizes(first.used) };
+      }
+      // The GPU device was lost: resume once, from the last end-of-epoch checkpoint, on a fresh device (or the CPU).
+      const reason = (e.cause as Error).message;
+      const second = await encoder(req.backend === 'webgpu' || req.backend === 'auto' ? 'auto' : req.backend).catch(() => encoder('js'));
+      if (e.last) restore(second.setup.trainable.params, e.last.params);
+      const resumed = { afterEpoch: e.last?.epoch ?? 0, reason, backend: second.used.name };
+      onPhase({ phase: 'training', detail: `The GPU device was lost; resuming after epoch ${resumed.afterEpoch} on ${second.used.name === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}` });
+      try {
+        const result = await trainLoop({ ...loopInput, model: second.setup.trainable, resume: e.last ?? undefined });
+        return { files: writeAdapter(await second.setup.adapter()), result, resumed, ...sizes(second.used), ...second.gpuBytes() };
+      } catch (e2) {
+        // A second loss (or any failure now) fails the job, keeping the best checkpoint of either run.
+        const best = e2 instanceof TrainingFailed ? (e2.best ?? e.best) : null;
+        if (best === null) throw e2;
+        const result: LoopResult = { metrics: best.metrics, bestEpoch: best.epoch, stopped: 'completed', validation: { gold: [], predicted: [] }, memory: noMemory(req.config) };
+        const failure = isDeviceLost((e2 as TrainingFailed).cause) ? `The GPU device was lost again after resuming (${(e2 as Error).message}).` : (e2 as Error).message;
+        return { files: writeAdapter(await second.setup.adapter(best.params)), result, failure, resumed, ...sizes(second.used) };
+      } finally {
+        second.setup.dispose();
+      }
     } finally {
-      setup.dispose();
+      current = null;
+      first.setup.dispose();
     }
   },
 };
 
 export type TrainApi = typeof trainApi;
+
+/** The configured micro-batching (no out-of-memory seen): for outcomes built from a checkpoint. */
+function noMemory(config: FineTuneConfig): LoopResult['memory'] {
+  return { microBatchSize: config.batch_size, gradientAccumulationSteps: config.gradient_accumulation_steps, halvings: [] };
+}

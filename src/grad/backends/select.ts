@@ -9,7 +9,7 @@
 import type { Backend } from '../backend';
 import { chooseAuto } from './auto';
 import { JsBackend } from './js';
-import { createWebGpuBackend } from './webgpu';
+import { createWebGpuBackend, type WebGpuOptions } from './webgpu';
 
 import type { BackendChoice, EngineBackendName } from './choice';
 
@@ -30,19 +30,21 @@ function wasmBackend(why: string): EngineBackend {
   return { backend: new JsBackend(), name: 'js', reason: `${why}; the WebAssembly engine backend is not available yet, so the JavaScript backend ran`, threads: 1 };
 }
 
-export async function createEngineBackend(choice: BackendChoice, opts: { modelBytes?: number } = {}): Promise<EngineBackend> {
+/** `memoryBudgetBytes` caps a WebGPU backend's memory (see WebGpuOptions). */
+export async function createEngineBackend(choice: BackendChoice, opts: { modelBytes?: number } & Pick<WebGpuOptions, 'memoryBudgetBytes'> = {}): Promise<EngineBackend> {
+  const gpuOptions: WebGpuOptions = { memoryBudgetBytes: opts.memoryBudgetBytes };
   switch (choice) {
     case 'js':
       return { backend: new JsBackend(), name: 'js', reason: 'js was asked for', threads: 1 };
     case 'wasm':
       return wasmBackend('wasm was asked for');
     case 'webgpu':
-      return { backend: await createWebGpuBackend(), name: 'webgpu', reason: 'webgpu was asked for', threads: 1 };
+      return { backend: await createWebGpuBackend(gpuOptions), name: 'webgpu', reason: 'webgpu was asked for', threads: 1 };
     case 'auto': {
       const auto = await chooseAuto(opts);
       if (auto.backend === 'wasm') return wasmBackend(`auto: ${auto.reason}`);
       try {
-        return { backend: await createWebGpuBackend(), name: 'webgpu', reason: `auto: ${auto.reason}`, threads: 1 };
+        return { backend: await createWebGpuBackend(gpuOptions), name: 'webgpu', reason: `auto: ${auto.reason}`, threads: 1 };
       } catch (e) {
         return wasmBackend(`auto: WebGPU could not start (${(e as Error).message})`);
       }

@@ -6,10 +6,14 @@
  * - Freed buffers go to a pool by size class (`webgpu/pool.ts`) and are reused by later primitives.
  * - Small per-call parameters (sizes, shapes, strides) travel in pooled storage buffers written with writeBuffer.
  * - After the device is lost every call throws "The GPU device was lost: …" (and a pending read rejects).
+ * - Out of memory: every buffer creation and dispatch runs inside an 'out-of-memory' error scope; a failure (or
+ *   going over `memoryBudgetBytes`) throws a GpuOutOfMemoryError (code 'gpu_oom') from the next allocation or
+ *   `read()`, so no caller goes on computing with invalid buffers.
  */
 import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../backend';
 import { BufferPool } from './webgpu/pool';
 import { Kernels, grid, type KernelKey } from './webgpu/kernels';
+import { GpuOutOfMemoryError } from '../errors';
 
 class GpuBuffer implements DeviceBuffer {
   constructor(
@@ -29,6 +33,12 @@ export interface WebGpuOptions {
   /** Cap on workgroups per grid dimension (default: the device limit). Tests lower it to exercise 2-D grids. */
   dispatchLimit?: number;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Cap on the GPU memory this backend takes, in bytes: live tensors, the reuse pool and read-back staging together.
+   * Beyond it, pooled buffers are freed first, then allocation throws a GpuOutOfMemoryError. Default: no cap (the
+   * device's own out-of-memory errors still become GpuOutOfMemoryErrors).
+   */
+  memoryBudgetBytes?: number;
 }
 
 export class WebGpuBackend implements Backend {
@@ -38,6 +48,9 @@ export class WebGpuBackend implements Backend {
   /** Resolves with the reason once the device is lost (e.g. after `device.destroy()`). */
   readonly lost: Promise<string>;
   private lostReason: string | null = null;
+  /** An out-of-memory error a scope reported since the last check (thrown, then cleared, by the next `check`). */
+  private oom: string | null = null;
+  private readonly scopes = new Set<Promise<void>>();
   private live = 0;
   private readonly pool: BufferPool;
   private readonly kernels: Kernels;
@@ -56,14 +69,20 @@ export class WebGpuBackend implements Backend {
     this.wg = 2 ** Math.floor(Math.log2(Math.min(256, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX)));
     this.maxGroups = Math.min(lim.maxComputeWorkgroupsPerDimension, options.dispatchLimit ?? Infinity);
     this.maxBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    const budget = options.memoryBudgetBytes ?? Infinity;
+    if (!(budget > 0)) throw new Error(`memoryBudgetBytes must be a positive number of bytes (got ${options.memoryBudgetBytes})`);
+    this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, Math.min(256 * 2 ** 20, budget), budget, (create) =>
+      this.inOomScope('allocating a buffer', create),
+    );
     this.kernels = new Kernels(device);
     this.lost = device.lost.then((info) => {
       this.lostReason = `${info.reason}${info.message ? ` (${info.message})` : ''}`;
       return this.lostReason;
     });
     device.addEventListener('uncapturederror', (e) => {
-      const msg = (e as GPUUncapturedErrorEvent).error.message;
+      const error = (e as GPUUncapturedErrorEvent).error;
+      const msg = error.message;
+      if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) this.oom ??= msg;
       if (this.errors.length < 50) this.errors.push(msg);
       console.error(`WebGpuBackend: ${msg}`);
     });
@@ -79,6 +98,33 @@ export class WebGpuBackend implements Backend {
 
   private check(): void {
     if (this.lostReason !== null) throw new Error(`The GPU device was lost: ${this.lostReason}`);
+    if (this.oom !== null) {
+      const msg = this.oom;
+      this.oom = null;
+      throw new GpuOutOfMemoryError(`GPU out of memory: ${msg}`);
+    }
+  }
+
+  /** Runs `f` inside an 'out-of-memory' error scope; an error it reports is thrown by the next `check()`. */
+  private inOomScope<T>(what: string, f: () => T): T {
+    this.device.pushErrorScope('out-of-memory');
+    try {
+      return f();
+    } finally {
+      const p: Promise<void> = this.device.popErrorScope().then(
+        (err) => {
+          if (err) this.oom ??= `${what}: ${err.message}`;
+        },
+        () => undefined, // a lost device rejects pops; `lost` reports that
+      );
+      this.scopes.add(p);
+      void p.finally(() => this.scopes.delete(p));
+    }
+  }
+
+  /** Waits until every error scope opened so far has reported (they settle in queue order). */
+  private async settleScopes(): Promise<void> {
+    while (this.scopes.size > 0) await Promise.all([...this.scopes]);
   }
 
   private gpu(b: DeviceBuffer): GPUBuffer {
@@ -94,13 +140,16 @@ export class WebGpuBackend implements Backend {
     if (!Number.isInteger(size) || size < 0) throw new Error(`WebGpuBackend: bad buffer size ${size}`);
     if (size * 4 > this.maxBinding)
       throw new Error(`WebGpuBackend: a buffer of ${size} floats (${(size / 2 ** 18).toFixed(1)} MiB) exceeds this device's storage binding limit of ${(this.maxBinding / 2 ** 20).toFixed(0)} MiB`);
+    const gpu = this.pool.acquire(size * 4);
     this.live++;
-    return new GpuBuffer(size, this.pool.acquire(size * 4));
+    return new GpuBuffer(size, gpu);
   }
 
   /** A pooled scratch buffer holding `data` (parameters, indices); give it back with `this.pool.release`. */
   private scratch(data: Uint32Array | Int32Array): GPUBuffer {
-    const g = this.pool.acquire(data.byteLength);
+    // NOTE: scratch is exempt from the budget's refusal (still counted): it is taken after the op's output buffer,
+    // and refusing it would leak that output.
+    const g = this.pool.acquire(data.byteLength, false);
     if (data.byteLength > 0) this.device.queue.writeBuffer(g, 0, unshared(data));
     return g;
   }
@@ -108,7 +157,7 @@ export class WebGpuBackend implements Backend {
   /** Run one kernel with scratch buffers that are released once it is submitted. */
   private run(key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number], scratch: GPUBuffer[]): void {
     try {
-      this.kernels.dispatch(key, bindings, groups);
+      this.inOomScope(`running ${key.file}.${key.entry}`, () => this.kernels.dispatch(key, bindings, groups));
     } finally {
       for (const s of scratch) this.pool.release(s);
     }
@@ -147,13 +196,21 @@ export class WebGpuBackend implements Backend {
     const src = this.gpu(buf);
     const bytes = buf.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    const staging = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.pool.reserve(bytes);
+    let staging: GPUBuffer;
+    try {
+      staging = this.inOomScope('allocating a read-back buffer', () => this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    } catch (e) {
+      this.pool.unreserve(bytes);
+      throw e;
+    }
     try {
       const enc = this.device.createCommandEncoder();
       enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
       this.device.queue.submit([enc.finish()]);
       // NOTE: race with device loss: a mapAsync on a device that is going away must not leave us waiting forever.
       await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
+      await this.settleScopes();
       this.check();
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
@@ -163,6 +220,7 @@ export class WebGpuBackend implements Backend {
       throw e;
     } finally {
       staging.destroy();
+      this.pool.unreserve(bytes);
     }
   }
 
@@ -179,9 +237,14 @@ export class WebGpuBackend implements Backend {
     return this.live;
   }
 
-  /** Buffers (and bytes) held by the pool for reuse; not counted in liveBuffers. */
-  poolStats(): { buffers: number; bytes: number; created: number } {
+  /** Buffers (and bytes) held by the pool for reuse (not counted in liveBuffers), and bytes in use. */
+  poolStats(): { buffers: number; bytes: number; usedBytes: number; peakBytes: number; created: number } {
     return this.pool.stats();
+  }
+
+  /** Starts a new high-water mark for `poolStats().peakBytes`. */
+  resetPeak(): void {
+    this.pool.resetPeak();
   }
 
   // ---- elementwise ----------------------------------------------------------------------------------------

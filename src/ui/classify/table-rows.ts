@@ -1,4 +1,5 @@
-import { makeData, RecordBatch, Struct, Table, vectorFromArray, type Vector } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Table, type Vector } from 'apache-arrow';
+import { vectorOf } from '../../api/infer';
 
 /**
  * A table of the result's main columns beside the source's columns, for the rows `indices` (in that order).
@@ -8,7 +9,7 @@ export function resultsBesideSource(results: Table, source: Table, indices: read
   const columns: Record<string, Vector> = {};
   const pick = (name: string, col: Vector) => {
     const values = indices.map((i) => col.get(i));
-    columns[name] = vectorFromArray(values as never, col.type);
+    columns[name] = vectorOf(values as never, col.type);
   };
   for (const name of ['_row_id', '_status', 'label', 'confidence', '_error']) pick(name, results.getChild(name)!);
   for (const f of source.schema.fields) {
@@ -23,7 +24,7 @@ export function pickRows(table: Table, indices: readonly number[]): Table {
   const schema = table.schema;
   const children = schema.fields.map((f) => {
     const col = table.getChild(f.name)!;
-    return vectorFromArray(indices.map((i) => col.get(i)) as never, f.type).data[0];
+    return vectorOf(indices.map((i) => col.get(i)) as never, f.type).data[0];
   });
   const data = makeData({ type: new Struct(schema.fields), length: indices.length, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));

@@ -5,6 +5,7 @@
  * Reusing a released buffer at once is safe: WebGPU runs queue operations (writeBuffer, submit) in call order,
  * so the commands already submitted that read the buffer run before any later write into it.
  */
+import { GpuOutOfMemoryError } from '../../errors';
 
 /** Smallest buffer the pool hands out, in bytes (also keeps 0-element tensors bindable). */
 const MIN_BYTES = 256;
@@ -20,30 +21,81 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private freeBytes = 0;
+  /** Bytes of buffers handed out and not yet released (plus `reserve`d bytes). */
+  private usedBytes = 0;
+  private peakBytes = 0;
   private created = 0;
 
-  /** @param maxFreeBytes released buffers beyond this many bytes are destroyed instead of kept */
+  /**
+   * @param maxFreeBytes released buffers beyond this many bytes are destroyed instead of kept
+   * @param budgetBytes cap on used + pooled bytes: past it, pooled buffers are destroyed to make room, and when
+   *   that is not enough `acquire` throws a GpuOutOfMemoryError (a real, testable out-of-memory)
+   * @param onCreate wraps each `createBuffer` (the backend opens an out-of-memory error scope around it)
+   */
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
     private readonly maxFreeBytes = 256 * 2 ** 20,
+    readonly budgetBytes = Infinity,
+    private readonly onCreate: (create: () => GPUBuffer) => GPUBuffer = (create) => create(),
   ) {}
 
-  /** A buffer of at least `bytes` bytes (its contents are whatever the last user left). */
-  acquire(bytes: number): GPUBuffer {
+  /** A buffer of at least `bytes` bytes (its contents are whatever the last user left); `enforceBudget` false: counted, never refused. */
+  acquire(bytes: number, enforceBudget = true): GPUBuffer {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
     const reused = list?.pop();
     if (reused !== undefined) {
       this.freeBytes -= size;
+      this.use(size);
       return reused;
     }
+    if (enforceBudget) this.makeRoom(size);
     this.created++;
-    return this.device.createBuffer({ size, usage: this.usage });
+    const buf = this.onCreate(() => this.device.createBuffer({ size, usage: this.usage }));
+    this.use(size);
+    return buf;
+  }
+
+  /** Counts `bytes` held outside the pool (a staging buffer) against the budget; `unreserve` gives them back. */
+  reserve(bytes: number): void {
+    this.makeRoom(bytes);
+    this.use(bytes);
+  }
+
+  private use(bytes: number): void {
+    this.usedBytes += bytes;
+    if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
+  }
+
+  /** Starts a new high-water mark of used bytes (see `stats().peakBytes`). */
+  resetPeak(): void {
+    this.peakBytes = this.usedBytes;
+  }
+
+  unreserve(bytes: number): void {
+    this.usedBytes -= bytes;
+  }
+
+  /** Destroys pooled buffers until `size` more bytes fit the budget; throws when even an empty pool is not enough. */
+  private makeRoom(size: number): void {
+    if (this.usedBytes + this.freeBytes + size <= this.budgetBytes) return;
+    for (const [cls, list] of this.free) {
+      while (list.length > 0 && this.usedBytes + this.freeBytes + size > this.budgetBytes) {
+        list.pop()!.destroy();
+        this.freeBytes -= cls;
+      }
+    }
+    if (this.usedBytes + size > this.budgetBytes) {
+      throw new GpuOutOfMemoryError(
+        `GPU out of memory: ${size} more bytes would exceed the memory budget of ${this.budgetBytes} bytes (${this.usedBytes} in use).`,
+      );
+    }
   }
 
   release(buf: GPUBuffer): void {
     const size = buf.size;
+    this.usedBytes -= size;
     if (this.freeBytes + size > this.maxFreeBytes) {
       buf.destroy();
       return;
@@ -54,11 +106,11 @@ export class BufferPool {
     this.freeBytes += size;
   }
 
-  /** Buffers held for reuse and their bytes; `created`: GPUBuffers created so far (reuse keeps it flat). */
-  stats(): { buffers: number; bytes: number; created: number } {
+  /** Buffers held for reuse and their bytes; `usedBytes`: handed out (`peakBytes`: its high-water mark); `created`: GPUBuffers created so far. */
+  stats(): { buffers: number; bytes: number; usedBytes: number; peakBytes: number; created: number } {
     let buffers = 0;
     for (const l of this.free.values()) buffers += l.length;
-    return { buffers, bytes: this.freeBytes, created: this.created };
+    return { buffers, bytes: this.freeBytes, usedBytes: this.usedBytes, peakBytes: this.peakBytes, created: this.created };
   }
 
   /** Destroy every pooled buffer. */

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { datasetPath, openApp, sharedDir } from './helpers';
+import { watchCsp } from './csp';
+
+/**
+ * No egress: a full journey (ingest, classify with a served model and with one from the configured Hub host,
+ * fine-tune, classify with the result, export results and the adapter) under the app's CSP, recording every request
+ * the browser makes — the page's and its workers' — and asserting each goes to the app's own origin or the
+ * configured model host, and nowhere else.
+ */
+
+/** A Hub-layout host over ../shared/models on an ephemeral loopback port (the "configured model host"). */
+async function hubServer() {
+  const root = path.join(sharedDir, 'models');
+  const server = http.createServer((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    const m = /^\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    const file = m ? path.resolve(root, m[1], m[2]) : '';
+    if (!m || !file.startsWith(root + path.sep) || !fs.existsSync(file)) {
+      res.statusCode = 404;
+      return res.end('Entry not found');
+    }
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+}
+
+function smsCsv(n: number): string {
+  const out: string[] = [];
+  let record = '';
+  for (const line of fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n')) {
+    record = record ? `${record}\n${line}` : line;
+    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
+    if (record.trim()) out.push(record);
+    record = '';
+    if (out.length > n) break;
+  }
+  return out.join('\n') + '\n';
+}
+
+test('a full journey talks only to the app origin and the configured model host', async ({ page, baseURL }) => {
+  test.setTimeout(400_000);
+  const hub = await hubServer();
+  const requests: string[] = [];
+  page.context().on('request', (r) => requests.push(r.url()));
+  const csp = await watchCsp(page);
+  await openApp(page);
+  const out = await page.evaluate(async ({ csv, hubHost }) => {
+    const jammi = window.jammi!;
+    await jammi.addSource('sms', csv);
+    const served = await jammi.infer({ source: 'sms', model: 'bert-tiny-sentiment', columns: ['text'], key: 'id', backend: 'wasm' });
+    const fromHub = await jammi.infer({ source: 'sms', model: 'roberta-tiny-spam', columns: ['text'], key: 'id', backend: 'wasm', modelSource: 'hub', hubHost });
+    const job = await jammi.fineTune({ source: 'sms', baseModel: 'bert-tiny-embed', columns: { text: 'text', label: 'label' }, target: 'head', backend: 'wasm', config: { epochs: 1 } });
+    const report = await job.wait();
+    const tuned = await jammi.infer({ source: 'sms', model: job.modelId, columns: ['text'], key: 'id', backend: 'wasm' });
+    const arrow = await jammi.export(tuned, 'arrow');
+    const csvOut = await jammi.export('sms', 'csv');
+    const adapter = await jammi.exportAdapter(job.modelId);
+    return { rows: [served.numRows, fromHub.numRows, tuned.numRows], status: report.status, sizes: [arrow.size, csvOut.size, Object.keys(adapter).length] };
+  }, { csv: smsCsv(60), hubHost: hub.host });
+  await hub.stop();
+  expect(out.rows).toEqual([60, 60, 60]);
+  expect(out.status).toBe('completed');
+  expect(out.sizes.every((s) => s > 0)).toBe(true);
+
+  const app = new URL(baseURL!).origin;
+  const allowed = new Set([app, hub.host]);
+  const elsewhere = requests.filter((u) => !/^(data|blob):/.test(u) && !allowed.has(new URL(u).origin));
+  expect(elsewhere, 'requests to hosts other than the app and the model host').toEqual([]);
+  // The recorder saw the workers' requests too: the Hub model's files (fetched in the inference worker) and the
+  // served model's, the workers' scripts and ONNX Runtime's WebAssembly.
+  expect(requests).toContain(`${hub.host}/roberta-tiny-spam/resolve/main/onnx/model.onnx`);
+  expect(requests.some((u) => u.startsWith(`${app}/models/bert-tiny-sentiment/resolve/main/`))).toBe(true);
+  expect(requests.some((u) => /\.wasm$/.test(u))).toBe(true);
+  expect(requests.some((u) => /worker/.test(u))).toBe(true);
+  console.log(`egress: ${requests.length} requests, ${new Set(requests.map((u) => (/^(data|blob):/.test(u) ? u.slice(0, 5) : new URL(u).origin))).size} origins`);
+  expect(await csp.violations()).toEqual([]);
+});
