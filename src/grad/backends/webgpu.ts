@@ -180,7 +180,7 @@ export class WebGpuBackend implements Backend {
     if (!Number.isInteger(size) || size < 0) throw new Error(`WebGpuBackend: bad buffer size ${size}`);
     if (size * 4 > this.maxBinding)
       throw new Error(`WebGpuBackend: a buffer of ${size} floats (${(size / 2 ** 18).toFixed(1)} MiB) exceeds this device's storage binding limit of ${(this.maxBinding / 2 ** 20).toFixed(0)} MiB`);
-    const gpu = this.pool.acquire(size * 4, true, forWrite ? this.isBound : undefined);
+    const gpu = this.roomy(() => this.pool.acquire(size * 4, true, forWrite ? this.isBound : undefined));
     this.live++;
     return new GpuBuffer(size, gpu);
   }
@@ -202,6 +202,20 @@ export class WebGpuBackend implements Backend {
       this.flush();
     }
     this.device.queue.writeBuffer(g, 0, unshared(data));
+  }
+
+  /**
+   * Runs a budgeted pool call; where it would exceed the memory budget while parameter buffers of unsubmitted work
+   * are still held, flushes (which gives them back) and tries once more.
+   */
+  private roomy<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof GpuOutOfMemoryError) || this.releaseAfterSubmit.length === 0) throw e;
+      this.flush();
+      return f();
+    }
   }
 
   /** The open command encoder (created on demand), with no compute pass open. */
@@ -305,7 +319,7 @@ export class WebGpuBackend implements Backend {
     const src = this.gpu(buf);
     const bytes = buf.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    this.pool.reserve(bytes);
+    this.roomy(() => this.pool.reserve(bytes));
     let staging: GPUBuffer;
     try {
       staging = this.inOomScope('allocating a read-back buffer', () => this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
