@@ -4,6 +4,7 @@
 // (also with one submit per primitive, the old behaviour), and native inference (our BERT forward, no gradients).
 // JAMMI_GPU_TINY=1: tiny sizes (a dry run on SwiftShader proves the script end to end; the figures mean nothing).
 import fs from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ import { batchData, inPage, pytorch } from './lora-step.bench.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TINY = process.env.JAMMI_GPU_TINY === '1';
 const MODEL = process.env.JAMMI_BENCH_LORA_MODEL ?? path.join(here, 'models', 'minilm-shape');
+/** PyTorch's CPU threads: all cores of the GPU machine unless JAMMI_GPU_TORCH_THREADS says otherwise. */
+const TORCH_THREADS = Number(process.env.JAMMI_GPU_TORCH_THREADS ?? os.cpus().length);
 const MATMUL_SIZES = TINY ? [64, 128] : [1024, 2048, 4096];
 /** FP32 (non-tensor-core) peaks in TFLOP/s, by adapter name; WebGPU matmul is FP32 without tensor cores. */
 const PEAKS = [
@@ -96,7 +99,7 @@ export async function run({ baseURL }) {
   const common = { config, ...batch, rank: 8, alpha: 16, steps, budgetS: TINY ? 20 : 30 };
   let torch = null;
   try {
-    torch = pytorch(batch);
+    torch = pytorch(batch, TORCH_THREADS);
     log(`PyTorch CPU ${torch.median.toFixed(1)} ms/step`);
   } catch (e) {
     log(`PyTorch skipped: ${e.message.split('\n')[0]}`);

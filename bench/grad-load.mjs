@@ -10,7 +10,7 @@ export async function loadGrad() {
   const entry = path.join(here, 'out', 'grad-entry.ts');
   const fs = await import('node:fs');
   fs.mkdirSync(path.dirname(entry), { recursive: true });
-  fs.writeFileSync(entry, "export * from '../../src/grad';\nexport * as nn from '../../src/nn';\n");
+  fs.writeFileSync(entry, "export * from '../../src/grad';\nexport * as nn from '../../src/nn';\nexport * as wasm from '../../src/grad/backends/wasm';\n");
   const file = path.join(here, 'out', 'grad-bundle.mjs');
   await build({ input: entry, output: { file, format: 'esm' }, platform: 'neutral', logLevel: 'warn' });
   return import(pathToFileURL(file).href);

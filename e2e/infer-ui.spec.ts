@@ -16,8 +16,11 @@ test('classify panel: run with progress, cancel, label chart, filter, export, go
 
   await openApp(page);
   await page.getByTestId('file-input').setInputFiles({ name: 'sst2-small.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('source-stats-sst2-small')).toContainText('60 rows');
+  await page.getByRole('tab', { name: 'Classify' }).click();
   const panel = page.getByRole('region', { name: 'Classify text' });
   await expect(panel).toBeVisible();
+  await panel.getByText('Advanced', { exact: true }).click();
   await expect(panel.getByRole('checkbox', { name: 'text' })).toBeChecked();
   await expect(panel.getByLabel('Key column')).toHaveValue('id');
   await expect(panel.getByLabel('Served model').locator('option', { hasText: 'bert-tiny-sentiment' })).toHaveCount(1);
@@ -66,7 +69,10 @@ test('classify panel: a model folder picked from disk runs like the served model
   const csv = ['id,text', ...texts.map((t, i) => `${i},"${t}"`)].join('\n') + '\n';
   await openApp(page);
   await page.getByTestId('file-input').setInputFiles({ name: 'few.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('source-stats-few')).toContainText('3 rows');
+  await page.getByRole('tab', { name: 'Classify' }).click();
   const panel = page.getByRole('region', { name: 'Classify text' });
+  await panel.getByText('Advanced', { exact: true }).click();
   await panel.getByRole('radio', { name: 'Local folder' }).check();
   await panel.getByLabel('Model folder').setInputFiles(path.join(sharedDir, 'models', 'distilbert-tiny-emotion'));
   await expect(panel.getByText(/^distilbert-tiny-emotion: \d+ files/)).toBeVisible();

@@ -21,6 +21,7 @@ test('drop sms-spam.csv, see 5,574 rows, export Arrow and CSV with every cell in
   await expect(page.getByRole('grid', { name: 'Rows of sms-spam' })).toBeVisible();
 
   // Arrow export: every cell equals the independent parse (empty cell ↔ null), ids kept as text.
+  await page.getByRole('tab', { name: 'Export' }).click();
   const [arrowDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Arrow' }).click()]);
   expect(arrowDownload.suggestedFilename()).toBe('sms-spam.arrow');
   const table = tableFromIPC(await readDownload(arrowDownload));

@@ -5,6 +5,8 @@ test('label rows with the keyboard and by drag and drop, undo, and keep the labe
   await openApp(page);
   await page.evaluate(() => window.jammi!.addSource('msgs', 'id,text\n0,win a prize\n1,see you soon\n2,free money now\n3,lunch?\n'));
   await page.getByRole('button', { name: 'msgs', exact: true }).click();
+  await page.getByRole('tab', { name: 'Label' }).click();
+  await page.getByRole('button', { name: 'Table', exact: true }).click();
   const bar = page.getByRole('region', { name: 'Label rows' });
   page.once('dialog', (d) => void d.accept('label'));
   await bar.getByLabel('Label column').selectOption({ label: 'new column…' });

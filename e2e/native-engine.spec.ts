@@ -12,9 +12,9 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await page.evaluate(([name, csv]) => window.jammi!.addSource(name, csv), [source, textsCsv(reference(model).texts)]);
       const result = await inferInPage(page, { source, model, columns: ['text'], key: 'id', backend, engine: 'native', batchSize: 4 });
       expect(result.fields).toEqual(expectedSchema);
-      // What ran: 'wasm' resolves to the JavaScript backend until the WebAssembly engine backend lands.
-      expect(result.metadata['jammi.backend']).toBe(backend === 'wasm' ? 'js' : backend);
-      expect(result.metadata['jammi.backend_reason']).toMatch(backend === 'wasm' ? /JavaScript backend ran/ : /webgpu was asked for/);
+      // What ran, and why (the wasm reason names its SIMD build and threads)
+      expect(result.metadata['jammi.backend']).toBe(backend);
+      expect(result.metadata['jammi.backend_reason']).toMatch(backend === 'wasm' ? /wasm was asked for; WebAssembly (relaxed SIMD|SIMD128) on \d+ thread/ : /webgpu was asked for/);
       expect(result.metadata['jammi.engine']).toBe('native');
       const maxErr = checkAgainstReference(result, model, source);
       console.log(`native ${model} on ${backend}: max |p − reference| = ${maxErr.toExponential(2)}`);

@@ -104,6 +104,7 @@ test('second visit with the network off: the app loads, lists its source and lab
   // Parquet export works offline (its lazily loaded writer is precached) and holds what the Arrow export holds.
   // Until then no page asked for the writer: the first page load does not pay for it.
   expect(pageRequests.filter((u) => /parquet/.test(u))).toEqual([]);
+  await page.getByRole('tab', { name: 'Export' }).click();
   const [parquetDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Parquet' }).click()]);
   expect(parquetDownload.suggestedFilename()).toBe(`${SOURCE}.parquet`);
   expect(pageRequests.some((u) => /parquet_wasm_bg-.*\.wasm$/.test(u))).toBe(true);

@@ -6,9 +6,10 @@ import { validAdapterZip } from './corpus/derive';
  * OPFS under a full quota, in Chromium's real OPFS: writes are made to fail (QuotaExceededError from every
  * FileSystemWritableFileStream.write in the page) after a first save; the call says so clearly, and after a reload
  * what was saved before is intact. (The source table is written by the ingest worker; its path is the same
- * writeAtomic, tested with an injected failure in src/data/opfs.test.ts.)
+ * writeAtomic, tested with an injected failure in src/data/opfs.test.ts. Labels go to the label log, written by its
+ * own worker with sync access handles: not reached by this injection.)
  */
-test('a quota error while saving labels or an adapter: a clear message, nothing saved before is lost', async ({ page }) => {
+test('a quota error while saving an adapter: a clear message, nothing saved before is lost', async ({ page }) => {
   test.setTimeout(180_000);
   await page.addInitScript(() => {
     const proto = FileSystemWritableFileStream.prototype;
@@ -27,20 +28,11 @@ test('a quota error while saving labels or an adapter: a clear message, nothing 
     const zip = await (await fetch('/__corpus__/valid.zip')).blob();
     const kept = await jammi.loadAdapter(zip);
     sessionStorage.setItem('failWrites', '1');
-    let labelError = '';
-    try {
-      await jammi.setLabels('s', 'label', { 0: 'neg', 2: 'pos' });
-    } catch (e) {
-      labelError = `${(e as Error).name}: ${(e as Error).message}`;
-    }
-    const inMemory = [...(await jammi.getSource('s')).getChild('label')!];
     const lost = await jammi.loadAdapter(zip);
     const notSaved = (await jammi.listFineTuned()).find((m) => m.modelId === lost)?.notSaved ?? null;
     sessionStorage.removeItem('failWrites');
-    return { kept, lost, labelError, inMemory, notSaved };
+    return { kept, lost, notSaved };
   });
-  expect(first.labelError).toMatch(/^JammiError: Not enough storage space to save the labels of "s": .*quota is full.*unchanged\. The labels are applied for this visit only\.$/);
-  expect(first.inMemory).toEqual(['neg', 'neg', 'pos']);
   expect(first.notSaved).toMatch(/^Not saved for the next visit: Not enough storage space to save the fine-tuned model /);
 
   await page.reload();
@@ -58,7 +50,7 @@ test('a quota error while saving labels or an adapter: a clear message, nothing 
       names,
     };
   });
-  expect(after.labels).toEqual(['pos', 'neg', null]); // the last saved labels, whole
+  expect(after.labels).toEqual(['pos', 'neg', null]); // the labels saved before, whole
   expect(after.models).toEqual([first.kept]); // the adapter saved before; not the one that failed
   expect(after.names.filter((n) => n.includes('.tmp-'))).toEqual([]);
 });

@@ -10,12 +10,14 @@ test('Train panel: fine-tune a projection head, watch it, download the adapter, 
   );
   await page.evaluate((csv) => window.jammi!.addSource('chat', csv), ['id,text,label', ...rows].join('\n'));
   await page.getByRole('button', { name: 'chat', exact: true }).click();
+  await page.getByRole('tab', { name: 'Train' }).click();
 
   const panel = page.getByRole('region', { name: 'Fine-tune (LoRA)' });
   await expect(panel.getByLabel('Training text column')).toHaveValue('text');
   await expect(panel.getByLabel('Training label column')).toHaveValue('label');
   await panel.getByLabel('Head: projection head on frozen embeddings (fast)').check();
   await panel.getByLabel('Served model').selectOption('bert-tiny-embed');
+  await panel.getByText('Advanced', { exact: true }).click();
   await panel.getByLabel('Training backend').selectOption('wasm');
   await expect(panel.getByLabel('Epochs')).toHaveValue('30'); // the head target's defaults are filled in
   await panel.getByLabel('Epochs').fill('6');
@@ -38,7 +40,9 @@ test('Train panel: fine-tune a projection head, watch it, download the adapter, 
   await expect(list.getByRole('listitem')).toHaveCount(2);
 
   // Classify with the trained model from the Classify panel: its labels are the training labels.
+  await page.getByRole('tab', { name: 'Classify' }).click();
   const classify = page.getByRole('region', { name: 'Classify text' });
+  await classify.getByText('Advanced', { exact: true }).click();
   await classify.getByLabel('Fine-tuned', { exact: true }).check();
   await expect(classify.getByLabel('Fine-tuned model')).toHaveValue(/jammi:fine-tuned:/);
   await classify.getByLabel('Backend').selectOption('wasm');
@@ -74,6 +78,7 @@ test('Train panel: fine-tune a projection head, watch it, download the adapter, 
   expect(heldOutEval.accuracy).toBeGreaterThan(majority);
 
   // A bad setting is refused with the field's name, before any work.
+  await page.getByRole('tab', { name: 'Train' }).click();
   await panel.getByLabel('LoRA rank').fill('0');
   await panel.getByRole('button', { name: 'Start training' }).click();
   await expect(panel.getByRole('alert')).toContainText('config.lora_rank must be an integer from 1 to 256');

@@ -2,8 +2,13 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { IngestApi } from '../data/ingest-api';
 import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
-import { deleteSource, loadLabelEdits, loadSources, saveLabelEdits, saveSourceInfo } from '../data/source-store';
-import { applyLabels, type LabelEdits } from '../data/labels';
+import { deleteSource, loadSources, saveSourceInfo } from '../data/source-store';
+import { storageError } from '../data/opfs';
+import { SourceLabels, type LabelEdits } from '../data/labels';
+import { LabelSync, type RemoteChange } from './label-sync';
+import { Suggesters } from './suggesters';
+import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { inferTexts, suggesterResultTable } from './suggester-infer';
 import { JammiError } from '../errors';
 import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
@@ -42,13 +47,20 @@ const makeIngestWorker = () =>
  * The one way the UI (and `window.jammi`) touches data, models and workers. Heavy work runs in workers;
  * the page keeps Arrow tables. Listen to `change` events to redraw.
  */
-export class Database extends EventTarget {
-  private readonly sources = new Map<string, { table: Table; info: SourceInfo }>();
+export class Database extends EventTarget implements LabelApi {
+  /** `table` is the source as loaded; its labels live in `labels` (the table with them: `labels.table()`). */
+  private readonly sources = new Map<string, { table: Table; info: SourceInfo; labels: SourceLabels }>();
   private readonly persist: boolean;
   private readonly loading = new Set<string>();
   private readonly fineTuned: FineTunedModels;
   private readonly jobs = new Map<string, Job>();
-  private readonly labelEdits = new Map<string, LabelEdits>();
+  private readonly textCache = new Map<string, readonly (string | null)[]>();
+  /** Label log in OPFS + other tabs' edits (null: not persisted). */
+  private labelSync: LabelSync | null = null;
+  private readonly suggesters = new Suggesters({
+    texts: (source, column) => this.columnTexts(source, column),
+    labels: (source, column) => this.source(source).labels.all(column),
+  });
   private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
@@ -61,13 +73,14 @@ export class Database extends EventTarget {
   static async open(options: DatabaseOptions = {}): Promise<Database> {
     const db = new Database(options);
     if (db.persist) {
+      if (LabelSync.available()) db.labelSync = new LabelSync((name, change) => db.applyRemote(name, change));
       try {
         for (const [name, { ipc, info }] of await loadSources<SourceInfo>()) {
-          let table = tableFromIPC(ipc);
-          const edits = await loadLabelEdits<LabelEdits>(name);
-          for (const [column, rows] of Object.entries(edits ?? {})) table = applyLabels(table, column, rows);
-          if (edits) db.labelEdits.set(name, edits);
-          db.sources.set(name, { table, info: withColumns(info, table) });
+          const table = tableFromIPC(ipc);
+          const labels = new SourceLabels(table);
+          const edits = (await db.labelSync?.load(name).catch((e) => console.warn(`jammi: could not read the labels of "${name}"`, e))) ?? {};
+          restoreEdits(name, labels, edits);
+          db.sources.set(name, { table, info: withColumns(info, labels), labels });
         }
       } catch (e) {
         console.warn('jammi: could not restore saved sources', e);
@@ -122,7 +135,10 @@ export class Database extends EventTarget {
       badRowCount: info.badRowCount,
       bytes: blob.size,
     };
-    this.sources.set(name, { table: tableFromIPC(ipc), info: source });
+    const table = tableFromIPC(ipc);
+    // Labels a crash left behind for an earlier source of this name are not this source's.
+    await this.labelSync?.remove(name).catch(() => undefined);
+    this.sources.set(name, { table, info: source, labels: new SourceLabels(table) });
     if (this.persist) await saveSourceInfo(name, source).catch((e: Error) => source.warnings.push(`Not saved for the next visit: ${e.message}`));
     this.changed();
     return source;
@@ -132,50 +148,193 @@ export class Database extends EventTarget {
     return [...this.sources.values()].map((s) => s.info);
   }
 
+  /** The source with its labels (the label columns are built on the first read after an edit). */
   async getSource(name: string): Promise<Table> {
-    return this.source(name).table;
+    return this.source(name).labels.table();
   }
 
   /**
    * Labels rows of a source in a text column (created when missing): `{ [rowIndex]: label }`, null or '' clears.
-   * Kept across reloads; the table, exports and fine-tuning see them at once.
+   * One edit costs O(rows edited); kept across reloads; the table, exports and fine-tuning see them at once.
+   * Resolves with what the edit replaced (apply `previous` to undo it, a bulk edit in one step).
    */
-  async setLabels(source: string, column: string, labels: Record<number, string | null>): Promise<void> {
+  async setLabels(source: string, column: string, labels: LabelEditsInput): Promise<LabelChange> {
     const s = this.source(source);
     column = column.trim();
     if (!column) throw new JammiError('bad_input', 'Name the label column.');
-    const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null ? null : String(l)]));
-    let table: Table;
+    if (labels === null || typeof labels !== 'object') throw new JammiError('bad_input', 'Labels are given as { [rowIndex]: label }.');
+    const rows = Object.fromEntries(Object.entries(labels).map(([r, l]) => [r, l === null || l === undefined ? null : String(l)]));
+    let change: { previous: Record<number, string | null>; next: Record<number, string | null> };
     try {
-      table = applyLabels(s.table, column, rows);
+      change = s.labels.set(column, rows);
     } catch (e) {
       throw new JammiError('bad_input', (e as Error).message);
     }
-    const edits = this.labelEdits.get(source) ?? {};
-    edits[column] = { ...edits[column], ...rows };
-    this.labelEdits.set(source, edits);
-    this.sources.set(source, { table, info: withColumns(s.info, table) });
-    if (this.persist) {
-      try {
-        await saveLabelEdits(source, edits);
-      } catch (e) {
-        this.changed();
-        throw new JammiError(e instanceof JammiError ? e.code : 'storage_failed', `${(e as Error).message} The labels are applied for this visit only.`);
+    this.textCache.delete(JSON.stringify([source, column]));
+    s.info = withColumns(s.info, s.labels);
+    this.suggesters.labelsChanged(source, column, Object.keys(change.next).length);
+    this.changed();
+    // NOTE: the page shows the edit at once; the promise resolves when it is flushed to the log.
+    await this.labelSync?.append(source, { column, edits: change.next }).catch((e: unknown) => {
+      // A full quota (or any failed write) is said, not swallowed: the labels stay applied in this tab only.
+      const err = storageError(e, `the labels of "${source}"`);
+      throw new JammiError(err.code, `${err.message} The labels are applied for this visit only.`);
+    });
+    return { source, column, ...change };
+  }
+
+  /** Labels another tab saved (read from the log, in its order). */
+  private applyRemote(name: string, change: RemoteChange): void {
+    const s = this.sources.get(name);
+    if (!s) return;
+    // Only rows whose label really changed count (this tab's own edits come back from the log too).
+    const touched = new Map<string, number>();
+    if ('full' in change) {
+      const before = s.labels;
+      s.labels = new SourceLabels(s.table);
+      restoreEdits(name, s.labels, change.full);
+      for (const column of new Set([...Object.keys(change.full), ...Object.keys(before.edits())])) {
+        if (!s.labels.has(column)) continue;
+        const now = s.labels.all(column);
+        const was = before.has(column) ? before.all(column) : [];
+        let n = 0;
+        for (let r = 0; r < now.length; r++) if (now[r] !== (was[r] ?? null)) n++;
+        if (n > 0) touched.set(column, n);
+      }
+    } else {
+      for (const { column, edits } of change.entries) {
+        try {
+          const { previous, next } = s.labels.set(column, edits);
+          const n = Object.keys(next).filter((r) => previous[Number(r)] !== next[Number(r)]).length;
+          if (n > 0) touched.set(column, (touched.get(column) ?? 0) + n);
+        } catch (e) {
+          console.warn(`jammi: labels from another tab for "${name}" column "${column}" were not applied`, e);
+        }
       }
     }
+    if (touched.size === 0) return;
+    for (const [column, n] of touched) {
+      this.textCache.delete(JSON.stringify([name, column]));
+      this.suggesters.labelsChanged(name, column, n);
+    }
+    s.info = withColumns(s.info, s.labels);
     this.changed();
+  }
+
+  /** The label of one row (null: none), without building the table. */
+  labelOf(source: string, column: string, row: number): string | null {
+    return this.source(source).labels.get(column, row);
+  }
+
+  /** Rows per label of a label column. */
+  labelCounts(source: string, column: string): Record<string, number> {
+    const s = this.source(source);
+    const counts: Record<string, number> = {};
+    if (!s.labels.has(column)) return counts;
+    for (const l of s.labels.all(column)) if (l !== null) counts[l] = (counts[l] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Suggestions of the newest background suggester, in queue order (see src/label/types.ts). */
+  async suggest(options: SuggestOptions): Promise<Suggestion[]> {
+    this.checkSuggest(options);
+    return this.wrapErrors(() => this.suggesters.suggest(options));
+  }
+
+  /** Unlabelled rows in queue order (least-confidence by default). */
+  async labelQueue(options: QueueOptions): Promise<number[]> {
+    this.checkSuggest(options);
+    return this.wrapErrors(() => this.suggesters.queue(options));
+  }
+
+  suggesterStatus(key: SuggesterKey): SuggesterStatus {
+    this.source(key.source);
+    return this.suggesters.status(key);
+  }
+
+  onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void {
+    return this.suggesters.onUpdate(cb);
+  }
+
+  async retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus> {
+    this.checkSuggest(key);
+    return this.suggesters.retrain(key, key.textColumn);
+  }
+
+  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void {
+    if (key.textColumn !== undefined) this.checkSuggest({ ...key, textColumn: key.textColumn });
+    else this.source(key.source);
+    this.wrapErrors(() => this.suggesters.configure(key));
+  }
+
+  /** Rows most like one row by TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
+  async similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
+    this.checkText(options.source, options.textColumn);
+    try {
+      return await this.suggesters.similar(options);
+    } catch (e) {
+      throw new JammiError('bad_input', (e as Error).message);
+    }
+  }
+
+  private checkText(source: string, textColumn: string) {
+    const s = this.source(source);
+    if (!s.table.getChild(textColumn) && !s.labels.has(textColumn)) {
+      throw new JammiError('bad_input', `Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
+    }
+    return s;
+  }
+
+  private checkSuggest(o: SuggesterKey & { textColumn: string }): void {
+    const s = this.checkText(o.source, o.textColumn);
+    if (!o.labelColumn?.trim()) throw new JammiError('bad_input', 'Name the label column.');
+    try {
+      s.labels.check(o.labelColumn);
+    } catch (e) {
+      throw new JammiError('bad_input', (e as Error).message);
+    }
+  }
+
+  private wrapErrors<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw e instanceof JammiError ? e : new JammiError('bad_input', (e as Error).message);
+    }
+  }
+
+  /** A text column as plain strings (cached; the suggesters read it on every call). */
+  private columnTexts(source: string, column: string): readonly (string | null)[] {
+    const key = JSON.stringify([source, column]);
+    let texts = this.textCache.get(key);
+    if (!texts) {
+      const s = this.source(source);
+      const c = s.table.getChild(column);
+      texts = s.labels.has(column) && !c ? s.labels.all(column) : Array.from({ length: s.table.numRows }, (_, r) => {
+        const v = c?.get(r);
+        return v === null || v === undefined ? null : String(v);
+      });
+      this.textCache.set(key, texts);
+    }
+    return texts;
   }
 
   async removeSource(name: string): Promise<void> {
     this.source(name);
     this.sources.delete(name);
-    this.labelEdits.delete(name);
-    if (this.persist) await deleteSource(name);
+    this.suggesters.forgetSource(name);
+    for (const k of [...this.textCache.keys()]) if ((JSON.parse(k) as string[])[0] === name) this.textCache.delete(k);
+    if (this.persist) {
+      await this.labelSync?.remove(name).catch((e) => console.warn('jammi: could not remove labels', e));
+      await deleteSource(name);
+    }
     this.changed();
   }
 
   /** Classifies the text of a source's rows in the inference worker; one result row per source row (see `./infer`). */
   async infer(options: InferOptions): Promise<Table> {
+    const suggester = parseSuggesterModelId(options?.model);
+    if (suggester) return this.inferSuggester(suggester, options);
     this.setInfersRunning(+1);
     try {
       return await runInfer((name) => this.getSource(name), options, (modelId) => this.fineTuned.lookup(modelId));
@@ -195,6 +354,26 @@ export class Database extends EventTarget {
   private setInfersRunning(delta: number): void {
     this.infersRunning += delta;
     this.dispatchEvent(new Event('busy'));
+  }
+
+  /** `infer` by the newest background suggester (`jammi:suggester:<source>/<labelColumn>`). */
+  private async inferSuggester(key: SuggesterKey, options: InferOptions): Promise<Table> {
+    this.source(key.source);
+    const table = await this.getSource(options.source);
+    const columns = typeof options.columns === 'string' ? [options.columns] : [...(options.columns ?? [])];
+    if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
+    const { texts, rowIds } = inferTexts(table, options.source, columns, options.key);
+    const model = options.model as string;
+    const own = options.source === key.source && columns.length === 1 ? this.suggesters.probabilities(key, columns[0]) : null;
+    let scores = own;
+    if (!scores) {
+      try {
+        scores = await this.suggesters.score(key, texts);
+      } catch (e) {
+        throw new JammiError('bad_input', (e as Error).message);
+      }
+    }
+    return suggesterResultTable(key, model, options.source, texts, rowIds, scores);
   }
 
   /**
@@ -271,7 +450,7 @@ export class Database extends EventTarget {
    * `infer`'s results). The Parquet writer (parquet-wasm) is loaded on first use.
    */
   async export(nameOrTable: string | Table, format: ExportFormat): Promise<Blob> {
-    const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).table : nameOrTable;
+    const table = typeof nameOrTable === 'string' ? this.source(nameOrTable).labels.table() : nameOrTable;
     switch (format) {
       case 'arrow':
         return tableToArrowFile(table);
@@ -300,10 +479,21 @@ export class Database extends EventTarget {
   }
 }
 
-/** Source info whose columns and types follow the table (a label column added in the app). */
-function withColumns(info: SourceInfo, table: Table): SourceInfo {
-  const columns = table.schema.fields.map((f) => f.name);
-  if (columns.length === info.columns.length) return info;
+function restoreEdits(name: string, labels: SourceLabels, edits: LabelEdits): void {
+  for (const [column, rows] of Object.entries(edits)) {
+    try {
+      labels.set(column, rows);
+    } catch (e) {
+      console.warn(`jammi: labels of "${name}" column "${column}" could not be restored`, e);
+    }
+  }
+}
+
+/** Source info whose columns and types follow the labels (a label column added in the app). */
+function withColumns(info: SourceInfo, labels: SourceLabels): SourceInfo {
+  const added = labels.addedColumns().filter((c) => !info.columns.includes(c));
+  if (added.length === 0) return info;
+  const columns = [...info.columns, ...added];
   const types = Object.fromEntries(columns.map((c) => [c, info.types[c] ?? 'text'])) as SourceInfo['types'];
   return { ...info, columns, types };
 }

@@ -83,6 +83,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       labels: data.classes,
       memory: r ? { ...r.result.memory, ...(r.gpuBytes ? { gpuBytes: r.gpuBytes } : {}) } : null,
       resumed: r?.resumed ?? null,
+      cancelReason: null,
     });
     let cancelRequested = false;
     setStop(() => {
@@ -119,6 +120,13 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       );
       const status: JobStatus = outcome.failure ? 'failed' : outcome.result.stopped === 'cancelled' || cancelRequested ? 'cancelled' : 'completed';
       const final = report(status, outcome);
+      if (status === 'cancelled' && outcome.result.bestEpoch === null) {
+        // Nothing validated yet: a barely trained adapter is not a usable model, so none is kept.
+        final.cancelReason = `Cancelled at step ${job.lastProgress?.step ?? 0}, before the first validation: no checkpoint existed, so no fine-tuned model was kept.`;
+        job.status = 'cancelled';
+        job.emit();
+        return final;
+      }
       if (outcome.resumed) {
         const { afterEpoch, reason, backend: on } = outcome.resumed;
         final.warnings = [...final.warnings, `The GPU device was lost (${reason}); training resumed from the checkpoint after epoch ${afterEpoch} on ${on === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}.`];
@@ -144,7 +152,9 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       if (e instanceof JammiError && e.code === 'cancelled') {
         job.status = 'cancelled';
         job.emit();
-        return report('cancelled');
+        const r = report('cancelled');
+        r.cancelReason = `Cancelled while ${job.phase?.phase ?? 'starting'}: the worker did not stop within 2 s and was terminated; no checkpoint existed, so no fine-tuned model was kept.`;
+        return r;
       }
       if (job.status === 'failed') throw e; // failed after a checkpoint: already kept and reported
       job.status = 'failed';

@@ -37,6 +37,8 @@ export interface FineTuneReport {
   memory: (LoopResult['memory'] & { gpuBytes?: { base: number; peak: number } }) | null;
   /** The GPU device was lost and training resumed once from the checkpoint after `afterEpoch` epochs, on `backend`. */
   resumed: { afterEpoch: number; reason: string; backend: EngineBackendName } | null;
+  /** Why a cancelled job kept no fine-tuned model (cancelled before its first checkpoint); null otherwise. */
+  cancelReason: string | null;
 }
 
 /** A training run. `wait()` resolves with the report when it completes or is cancelled, and rejects if it fails. */

@@ -36,24 +36,7 @@ export async function saveSourceInfo<Info>(name: string, info: Info): Promise<vo
 export async function deleteSource(name: string): Promise<void> {
   const dir = await sourcesDir();
   if (!dir) return;
-  for (const ext of ['.json', '.arrow', '.labels.json']) await dir.removeEntry(fileName(name) + ext).catch(() => undefined);
-}
-
-/** The labels given in the app for one source (see ./labels), written whole after each change (it is small). Every write here is all or nothing (./opfs). */
-export async function saveLabelEdits(name: string, edits: unknown): Promise<void> {
-  const dir = await sourcesDir();
-  if (!dir) return;
-  await writeAtomic(dir, `${fileName(name)}.labels.json`, JSON.stringify(edits), `the labels of "${name}"`);
-}
-
-export async function loadLabelEdits<T>(name: string): Promise<T | null> {
-  const dir = await sourcesDir();
-  if (!dir) return null;
-  try {
-    return JSON.parse(await (await (await dir.getFileHandle(`${fileName(name)}.labels.json`)).getFile()).text()) as T;
-  } catch {
-    return null;
-  }
+  for (const ext of ['.json', '.arrow', '.labels.json', '.labels.json.tmp', '.labels.log']) await dir.removeEntry(fileName(name) + ext).catch(() => undefined);
 }
 
 export async function loadSources<Info>(): Promise<Map<string, StoredSource<Info>>> {

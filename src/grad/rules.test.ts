@@ -8,7 +8,7 @@ import { JsBackend } from './backends/js';
 import { Tensor, recorder, tidy, type Rules } from './tensor';
 import { ELEMENTWISE_RULES, add, affine, eq, exp, step, type ElementwiseOps } from './ops/elementwise';
 import { BROADCAST_RULES, expand, sum, type BroadcastOps } from './ops/broadcast';
-import { MOVEMENT_RULES, concat, gather, permute, reshape, slice, transpose, type MovementOps } from './ops/movement';
+import { MOVEMENT_RULES, concat, gather, segmentSum, permute, reshape, slice, transpose, type MovementOps } from './ops/movement';
 import { MATMUL_RULES, matmul, type MatmulOps } from './ops/matmul';
 import { REDUCE_RULES, max, mean, type ReduceOps } from './ops/reduce';
 import { FUSED_RULES, normalizeLast, softmaxLast, type FusedOps } from './ops/fused';
@@ -52,7 +52,7 @@ describe('backward-rule tables', () => {
         ['exp', exp(x)], ['add', add(x, x)], ['affine', affine(x, 2, 1)], ['affine', mean(x, 1)], ['step', step(x)], ['eq', eq(x, x)],
         ['sum', sum(x, 0)], ['expand', expand(x, [4, 2, 3])], ['reshape', x3], ['reshape', expand(x, [2, 3])],
         ['permute', transpose(x)], ['permute', permute(x3, [2, 0, 1])], ['slice', slice(x, 1, 0, 2)], ['concat', concat([x, x], 0)],
-        ['gather', gather(x, Int32Array.from([1, 0, 1]))], ['matmul', matmul(x, x, { transB: true })], ['matmulRows', matmul(x3, x, { transB: true })],
+        ['gather', gather(x, Int32Array.from([1, 0, 1]))], ['segmentSum', segmentSum(x, Int32Array.from([1, 0]), 2)], ['matmul', matmul(x, x, { transB: true })], ['matmulRows', matmul(x3, x, { transB: true })],
         ['max', max(x, 1)], ['softmaxRows', softmaxLast(x)], ['normalizeRows', normalizeLast(x, 1e-5)],
       ];
       for (const [name, t] of ops) seen.set(name, t.op);

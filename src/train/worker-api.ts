@@ -166,7 +166,8 @@ export const trainApi = {
       }
       // The GPU device was lost: resume once, from the last end-of-epoch checkpoint, on a fresh device (or the CPU).
       const reason = (e.cause as Error).message;
-      const second = await encoder(req.backend === 'webgpu' || req.backend === 'auto' ? 'auto' : req.backend).catch(() => encoder('js'));
+      // The same choice again gives a fresh device (webgpu) or auto's pick; with no GPU left, the CPU.
+      const second = await encoder(req.backend).catch(() => encoder('js'));
       if (e.last) restore(second.setup.trainable.params, e.last.params);
       const resumed = { afterEpoch: e.last?.epoch ?? 0, reason, backend: second.used.name };
       onPhase({ phase: 'training', detail: `The GPU device was lost; resuming after epoch ${resumed.afterEpoch} on ${second.used.name === 'webgpu' ? 'a fresh WebGPU device' : 'the CPU'}` });

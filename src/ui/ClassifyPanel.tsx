@@ -22,7 +22,7 @@ const formatEta = (seconds: number) =>
   !Number.isFinite(seconds) ? '…' : seconds < 60 ? `${Math.ceil(seconds)} s` : `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
 
 /** Classify the text of a source: pick columns, key and model, run with progress and Cancel, explore the result. */
-export function ClassifyPanel({ db, source }: { db: Database; source: string | null }) {
+export function ClassifyPanel({ db, source, textColumn, suggester }: { db: Database; source: string | null; textColumn?: string; suggester?: string }) {
   const id = useId();
   const [table, setTable] = useState<Table | null>(null);
   const [columns, setColumns] = useState<string[]>([]);
@@ -45,7 +45,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
           if (!live) return;
           setTable(t);
           const names = t.schema.fields.map((f) => f.name);
-          setColumns(names.includes('text') ? ['text'] : names.slice(0, 1));
+          setColumns(textColumn && names.includes(textColumn) ? [textColumn] : names.includes('text') ? ['text'] : names.slice(0, 1));
           setKey(names.includes('id') ? 'id' : '');
         },
         () => live && setTable(null),
@@ -55,7 +55,7 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
       live = false;
       runRef.current?.controller.abort(); // another source, or the panel goes away: stop its run
     };
-  }, [db, source]);
+  }, [db, source, textColumn]);
 
   if (!source || !table) return null;
   const names = table.schema.fields.map((f) => f.name);
@@ -105,6 +105,9 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
             </label>
           ))}
         </fieldset>
+        <ModelPicker value={model} onChange={setModel} fineTuned={fineTuned} suggester={suggester} />
+        <details className="advanced">
+          <summary>Advanced</summary>
         <label>
           Key column{' '}
           <select value={key} onChange={(e) => setKey(e.target.value)} aria-label="Key column">
@@ -114,7 +117,6 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
             ))}
           </select>
         </label>
-        <ModelPicker value={model} onChange={setModel} fineTuned={fineTuned} />
         <label>
           Backend{' '}
           <select value={backend} onChange={(e) => setBackend(e.target.value as BackendChoice)} aria-label="Backend">
@@ -136,8 +138,9 @@ export function ClassifyPanel({ db, source }: { db: Database; source: string | n
           Batch size{' '}
           <input type="number" min={1} max={512} value={batchSize} onChange={(e) => setBatchSize(Math.max(1, Math.floor(Number(e.target.value) || 1)))} aria-label="Batch size" />
         </label>
+        </details>
         <div className="actions">
-          <button type="button" onClick={start} disabled={running || columns.length === 0 || !modelReady}>
+          <button type="button" className="primary" onClick={start} disabled={running || columns.length === 0 || !modelReady}>
             Run
           </button>
           {running && (

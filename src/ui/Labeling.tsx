@@ -1,105 +1,21 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { Table } from 'apache-arrow';
-import type { Database } from '../api/database';
+import { useRef, useState, type MutableRefObject } from 'react';
+import { useWorkbench } from './workbench/context';
+import { ROW_MIME, TableView, type RowLabeling } from './TableView';
+import { classIndexOf, classKey } from './workbench/keys';
 
-/** What the table view needs to let the user label rows. */
-export interface RowLabeling {
-  selected: number | null;
-  select(row: number): void;
-  /** A key pressed on the selected row; true when it was a labeling key. */
-  onKey(e: KeyboardEvent, row: number): boolean;
-  /** Labels given to each row so far, for the row's badge. */
-  labelOf(row: number): string | null;
-}
-
-export const ROW_MIME = 'application/x-jammi-row';
 
 /**
- * Labeling state for one source: a text column that holds labels (new or existing), its classes, the selected
- * row, and an undo stack. Keys 1–9 label the selected row with that class and move down; 0 or Delete clears;
- * Ctrl+Z undoes. Rows can also be dragged onto a class.
+ * The labelling bar of the Label step: which column holds the labels (new or existing) and which holds the text,
+ * the classes with their keys and counts (click one to label the current row, or drop a row on it), new classes,
+ * undo, and the session's counts.
  */
-export function useLabeling(db: Database, source: string | null, table: Table | null) {
-  const [column, setColumn] = useState('');
-  const [extra, setExtra] = useState<string[]>([]);
-  const [selected, setSelected] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const undo = useRef<{ row: number; before: string | null }[]>([]);
-  const [undoCount, setUndoCount] = useState(0);
-
-  useEffect(() => {
-    setColumn('');
-    setExtra([]);
-    setSelected(null);
-    undo.current = [];
-    setUndoCount(0);
-  }, [source]);
-
-  const values = column && table ? table.getChild(column) : null;
-  const counts = useMemo(() => {
-    const m = new Map<string, number>();
-    if (values) for (let r = 0; r < values.length; r++) {
-      const v = values.get(r);
-      if (v !== null && v !== undefined) m.set(String(v), (m.get(String(v)) ?? 0) + 1);
-    }
-    return m;
-  }, [values]);
-  // The class order (and so each class's key) stays put: the column's classes when it was picked, then added ones.
-  useEffect(() => setExtra([...counts.keys()].sort()), [column]);
-  const classes = useMemo(() => [...extra, ...[...counts.keys()].filter((k) => !extra.includes(k)).sort()], [counts, extra]);
-
-  // Label changes and undos run one after another, in the order the keys were pressed.
-  const queue = useRef<Promise<unknown>>(Promise.resolve());
-  const enqueue = (work: () => Promise<void>) => {
-    queue.current = queue.current.then(work).catch((e: Error) => setError(e.message));
-  };
-  const assign = (row: number, label: string | null) => {
-    if (!source || !column || !table) return;
-    const before = (values?.get(row) as string | null | undefined) ?? null;
-    setError(null);
-    enqueue(async () => {
-      await db.setLabels(source, column, { [row]: label });
-      undo.current.push({ row, before });
-      setUndoCount(undo.current.length);
-    });
-  };
-  const undoLast = () =>
-    enqueue(async () => {
-      const last = undo.current.pop();
-      setUndoCount(undo.current.length);
-      if (!last || !source || !column) return;
-      await db.setLabels(source, column, { [last.row]: last.before });
-      setSelected(last.row);
-    });
-
-  const rows: RowLabeling | undefined =
-    column && table
-      ? {
-          selected,
-          select: setSelected,
-          labelOf: (row) => (values?.get(row) as string | null | undefined) ?? null,
-          onKey(e, row) {
-            if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
-              undoLast();
-              return true;
-            }
-            if (/^[1-9]$/.test(e.key) && classes[Number(e.key) - 1] !== undefined) {
-              assign(row, classes[Number(e.key) - 1]);
-              setSelected(Math.min(table.numRows - 1, row + 1));
-              return true;
-            }
-            if (e.key === '0' || e.key === 'Delete' || e.key === 'Backspace') {
-              assign(row, null);
-              return true;
-            }
-            return false;
-          },
-        }
-      : undefined;
-
-  const names = table ? table.schema.fields.filter((f) => String(f.type) === 'Utf8').map((f) => f.name) : [];
-  const bar = table && source && (
-    <section className="label-bar" aria-label="Label rows">
+export function LabelBar({ onPick, onUndo }: { onPick: (label: string, row?: number) => void; onUndo: () => void }) {
+  const w = useWorkbench();
+  const { table, labelColumn: column, classes, counts, session } = w;
+  if (!table || !w.source) return null;
+  const names = w.textColumns;
+  return (
+    <section className="label-bar panel" aria-label="Label rows">
       <label>
         Label rows in{' '}
         <select
@@ -108,7 +24,7 @@ export function useLabeling(db: Database, source: string | null, table: Table | 
           onChange={(e) => {
             let c = e.target.value;
             if (c === '\u0000new') c = window.prompt('Name of the new label column', 'label')?.trim() ?? '';
-            setColumn(c);
+            w.setLabelColumn(c);
           }}
         >
           <option value="">(not labeling)</option>
@@ -119,6 +35,14 @@ export function useLabeling(db: Database, source: string | null, table: Table | 
           <option value={'\u0000new'}>new column…</option>
         </select>
       </label>
+      <label>
+        Text{' '}
+        <select aria-label="Text column" value={w.textColumn} onChange={(e) => w.setTextColumn(e.target.value)}>
+          {names.map((n) => (
+            <option key={n}>{n}</option>
+          ))}
+        </select>
+      </label>
       {column && (
         <>
           <ul className="classes" aria-label="Classes">
@@ -127,16 +51,19 @@ export function useLabeling(db: Database, source: string | null, table: Table | 
                 <button
                   type="button"
                   className="class-chip"
-                  title={`Label the selected row "${c}"${i < 9 ? ` (key ${i + 1})` : ''}; or drop a row here`}
-                  onClick={() => selected !== null && assign(selected, c)}
+                  title={`Label the current row "${c}"${classKey(i) ? ` (key ${classKey(i)})` : ''}; or drop a row here`}
+                  onClick={() => onPick(c)}
                   onDragOver={(e) => e.dataTransfer.types.includes(ROW_MIME) && e.preventDefault()}
                   onDrop={(e) => {
                     e.preventDefault();
                     const row = Number(e.dataTransfer.getData(ROW_MIME));
-                    if (Number.isInteger(row)) assign(row, c);
+                    if (Number.isInteger(row)) onPick(c, row);
                   }}
                 >
-                  {i < 9 && <kbd>{i + 1}</kbd>} {c} <span className="count">{(counts.get(c) ?? 0).toLocaleString('en-US')}</span>
+                  {classKey(i) && <kbd>{classKey(i)}</kbd>} {c}{' '}
+                  <span className="count" data-testid={`class-count-${c}`}>
+                    {(counts.get(c) ?? 0).toLocaleString('en-US')}
+                  </span>
                 </button>
               </li>
             ))}
@@ -145,22 +72,67 @@ export function useLabeling(db: Database, source: string | null, table: Table | 
             onSubmit={(e) => {
               e.preventDefault();
               const input = e.currentTarget.elements.namedItem('cls') as HTMLInputElement;
-              const c = input.value.trim();
-              if (c && !classes.includes(c)) setExtra((x) => [...x, c]);
+              w.addClass(input.value);
               input.value = '';
             }}
           >
             <input name="cls" placeholder="new class" aria-label="New class" size={12} />
             <button type="submit">Add class</button>
           </form>
-          <button type="button" onClick={undoLast} disabled={undoCount === 0}>
+          <button type="button" onClick={onUndo} disabled={session.steps === 0}>
             Undo
           </button>
-          <p className="hint">Select a row, press 1–9 to label it (0 clears), ↑/↓ to move, Ctrl+Z to undo — or drag a row onto a class.</p>
-          {error && <p role="alert">{error}</p>}
+          <p className="session-stats" aria-live="polite">
+            <span data-testid="session-labelled">{session.labelled.toLocaleString('en-US')}</span> labelled this session ·{' '}
+            <span data-testid="unlabelled">{w.unlabelled.toLocaleString('en-US')}</span> unlabelled of {table.numRows.toLocaleString('en-US')}
+          </p>
+          {session.error && <p role="alert">{session.error}</p>}
         </>
       )}
     </section>
   );
-  return { rows, bar };
+}
+
+/** The Label step's table: select a row, press 1–9 (Shift for 10–18) to label it, 0 clears, ↑/↓ move, Ctrl+Z undoes. */
+export function LabelTable({ pickRef, undo }: { pickRef: MutableRefObject<(label: string, row?: number) => void>; undo: () => number | undefined }) {
+  const { table, source, labelColumn, classes, session, labelOf } = useWorkbench();
+  const [selected, setSelected] = useState<number | null>(null);
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  pickRef.current = (label, row) => {
+    const r = row ?? selectedRef.current;
+    if (r !== null && r !== undefined) session.apply({ [r]: label });
+  };
+  if (!table || !source) return null;
+  const rows: RowLabeling | undefined = labelColumn
+    ? {
+        selected,
+        select: setSelected,
+        labelOf,
+        onKey(e, row) {
+          if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+            const back = undo();
+            if (back !== undefined) setSelected(back);
+            return true;
+          }
+          const index = classIndexOf(e);
+          if (index !== null && classes[index] !== undefined) {
+            session.apply({ [row]: classes[index] });
+            setSelected(Math.min(table.numRows - 1, row + 1));
+            return true;
+          }
+          if (e.key === '0' || e.key === 'Delete' || e.key === 'Backspace') {
+            session.apply({ [row]: null });
+            return true;
+          }
+          return false;
+        },
+      }
+    : undefined;
+  return (
+    <>
+      <p className="hint">Select a row, press 1–9 to label it (Shift+1–9 for classes 10–18, 0 clears), ↑/↓ to move, Ctrl+Z to undo — or drag a row onto a class.</p>
+      <TableView table={table} label={`Rows of ${source}`} labeling={rows} />
+    </>
+  );
 }

@@ -1,16 +1,32 @@
-import { useRef, type KeyboardEvent } from 'react';
+import { useRef, useState, type KeyboardEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Table } from 'apache-arrow';
-import { ROW_MIME, type RowLabeling } from './Labeling';
+
+/** What the table view needs to let the user label rows. */
+export interface RowLabeling {
+  selected: number | null;
+  select(row: number): void;
+  /** A key pressed on the selected row; true when it was a labeling key. */
+  onKey(e: KeyboardEvent, row: number): boolean;
+  /** Labels given to each row so far, for the row's badge. */
+  labelOf(row: number): string | null;
+}
+
+export const ROW_MIME = 'application/x-jammi-row';
 
 const ROW_HEIGHT = 28;
 
 /**
  * A virtualised view of an Arrow table: only the rows on screen are rendered, read straight from the Arrow
  * columns, so a million rows scroll as smoothly as ten. Focus it and use the arrow keys, Page Up/Down, Home, End.
+ * The selected row is shown in full below the grid (long text wraps there); Enter or a click selects.
  */
-export function TableView({ table, label, labeling }: { table: Table; label: string; labeling?: RowLabeling }) {
+export function TableView({ table, label, labeling: given }: { table: Table; label: string; labeling?: RowLabeling }) {
   const scroller = useRef<HTMLDivElement>(null);
+  const [ownSelected, setOwnSelected] = useState<number | null>(null);
+  // Without labelling the grid still has a selection, so that a row can be read in full.
+  const labeling: RowLabeling = given ?? { selected: ownSelected, select: setOwnSelected, onKey: () => false, labelOf: () => null };
+  const selected = labeling.selected !== null && labeling.selected < table.numRows ? labeling.selected : null;
   const names = table.schema.fields.map((f) => f.name);
   const columns = names.map((_, i) => table.getChildAt(i)!);
   const virtualizer = useVirtualizer({
@@ -23,7 +39,7 @@ export function TableView({ table, label, labeling }: { table: Table; label: str
   const onKeyDown = (e: KeyboardEvent) => {
     const el = scroller.current;
     if (!el) return;
-    if (labeling && table.numRows > 0) {
+    if (table.numRows > 0) {
       const row = labeling.selected ?? 0;
       if (labeling.selected !== null && labeling.onKey(e, row)) {
         e.preventDefault();
@@ -40,12 +56,6 @@ export function TableView({ table, label, labeling }: { table: Table; label: str
         return;
       }
     }
-    const page = el.clientHeight - ROW_HEIGHT * 2;
-    const moves: Record<string, number> = { ArrowDown: ROW_HEIGHT, ArrowUp: -ROW_HEIGHT, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity };
-    if (!(e.key in moves)) return;
-    e.preventDefault();
-    const to = Math.max(0, Math.min(el.scrollHeight, el.scrollTop + moves[e.key]));
-    el.scrollTop = to;
   };
 
   const gridColumns = `5rem repeat(${names.length}, minmax(8rem, 1fr))`;
@@ -77,11 +87,11 @@ export function TableView({ table, label, labeling }: { table: Table; label: str
               key={item.key}
               role="row"
               aria-rowindex={item.index + 2}
-              aria-selected={labeling ? labeling.selected === item.index : undefined}
-              onClick={labeling ? () => labeling.select(item.index) : undefined}
-              draggable={labeling ? true : undefined}
-              onDragStart={labeling ? (e) => e.dataTransfer.setData(ROW_MIME, String(item.index)) : undefined}
-              className={`table-row${labeling?.selected === item.index ? ' selected' : ''}`}
+              aria-selected={selected === item.index}
+              onClick={() => labeling.select(item.index)}
+              draggable={given ? true : undefined}
+              onDragStart={given ? (e) => e.dataTransfer.setData(ROW_MIME, String(item.index)) : undefined}
+              className={`table-row${selected === item.index ? ' selected' : ''}`}
               style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT, gridTemplateColumns: gridColumns }}
             >
               <span role="gridcell" className="rownum">
@@ -99,6 +109,19 @@ export function TableView({ table, label, labeling }: { table: Table; label: str
           ))}
         </div>
       </div>
+      {selected !== null && (
+        <dl className="row-detail" aria-label={`Row ${selected + 1} in full`}>
+          {names.map((n, c) => {
+            const v = columns[c].get(selected);
+            return (
+              <div key={n}>
+                <dt>{n}</dt>
+                <dd className={v === null ? 'null' : undefined}>{v === null ? '∅' : String(v)}</dd>
+              </div>
+            );
+          })}
+        </dl>
+      )}
     </div>
   );
 }

@@ -19,7 +19,7 @@ interface Run {
 }
 
 /** Fine-tune a LoRA adapter on a source's labelled rows, watch it learn, and keep, download or load adapters. */
-export function TrainPanel({ db, source }: { db: Database; source: string | null }) {
+export function TrainPanel({ db, source, textColumn, labelColumn }: { db: Database; source: string | null; textColumn?: string; labelColumn?: string }) {
   const id = useId();
   const [names, setNames] = useState<string[]>([]);
   const [text, setText] = useState('');
@@ -40,14 +40,14 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
         if (!live) return;
         const ns = t.schema.fields.map((f) => f.name);
         setNames(ns);
-        setText(ns.includes('text') ? 'text' : ns[0] ?? '');
-        setLabel(ns.includes('label') ? 'label' : ns[ns.length - 1] ?? '');
+        setText(textColumn && ns.includes(textColumn) ? textColumn : ns.includes('text') ? 'text' : ns[0] ?? '');
+        setLabel(labelColumn && ns.includes(labelColumn) ? labelColumn : ns.includes('label') ? 'label' : ns[ns.length - 1] ?? '');
       });
     }
     return () => {
       live = false;
     };
-  }, [db, source]);
+  }, [db, source, textColumn, labelColumn]);
 
   if (!source) return null;
   const job = run?.job;
@@ -120,15 +120,18 @@ export function TrainPanel({ db, source }: { db: Database; source: string | null
           ))}
         </fieldset>
         <ModelPicker value={model} onChange={setModel} />
-        <label>
-          Backend{' '}
-          <select value={backend} onChange={(e) => setBackend(e.target.value as TrainBackend)} aria-label="Training backend" disabled={active}>
-            <option value="auto">auto (WebGPU if available)</option>
-            <option value="webgpu">WebGPU</option>
-            <option value="wasm">CPU</option>
-          </select>
-        </label>
-        <ConfigForm value={config} onChange={setConfig} disabled={active} />
+        <details className="advanced">
+          <summary>Advanced</summary>
+          <label>
+            Backend{' '}
+            <select value={backend} onChange={(e) => setBackend(e.target.value as TrainBackend)} aria-label="Training backend" disabled={active}>
+              <option value="auto">auto (WebGPU if available)</option>
+              <option value="webgpu">WebGPU</option>
+              <option value="wasm">CPU</option>
+            </select>
+          </label>
+          <ConfigForm value={config} onChange={setConfig} disabled={active} />
+        </details>
         <div className="actions">
           <button type="button" onClick={() => setConfig(defaultConfig(target))} disabled={active}>
             Reset settings

@@ -7,7 +7,8 @@ function useDbList<T>(db: Database, read: (db: Database) => Promise<T[]>): T[] {
   const [items, setItems] = useState<T[]>([]);
   useEffect(() => {
     let live = true;
-    const refresh = () => void read(db).then((s) => live && setItems(s));
+    // Most changes (a label) leave these lists as they were: keep the old array, so nothing redraws for them.
+    const refresh = () => void read(db).then((s) => live && setItems((old) => (sameItems(old, s) ? old : s)));
     refresh();
     db.addEventListener('change', refresh);
     return () => {
@@ -17,6 +18,10 @@ function useDbList<T>(db: Database, read: (db: Database) => Promise<T[]>): T[] {
     // `read` is one of the fixed readers below.
   }, [db]);
   return items;
+}
+
+function sameItems<T>(a: T[], b: T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i] || JSON.stringify(x) === JSON.stringify(b[i]));
 }
 
 export const useSources = (db: Database): SourceInfo[] => useDbList(db, (d) => d.listSources());

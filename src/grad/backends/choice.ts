@@ -2,5 +2,5 @@
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'js';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'js'];
 
-/** The engine backend that actually ran (`wasm` once the WebAssembly backend lands). */
+/** The engine backend that actually ran. */
 export type EngineBackendName = 'webgpu' | 'wasm' | 'js';

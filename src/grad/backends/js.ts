@@ -245,9 +245,18 @@ export class JsBackend implements Backend {
     const rows = t.length / rowSize;
     checkIndices('gather', idx, rows);
     const o = this.alloc(idx.length * rowSize, false);
-    for (let i = 0; i < idx.length; i++) {
-      const r = idx[i];
-      o.set(t.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    if (rowSize <= 16) {
+      // NOTE: short rows (a sparse bag's [features, classes]): a subarray per row costs more than the copy.
+      for (let i = 0; i < idx.length; i++) {
+        const src = idx[i] * rowSize;
+        const dst = i * rowSize;
+        for (let j = 0; j < rowSize; j++) o[dst + j] = t[src + j];
+      }
+    } else {
+      for (let i = 0; i < idx.length; i++) {
+        const r = idx[i];
+        o.set(t.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+      }
     }
     return this.wrap(o);
   }

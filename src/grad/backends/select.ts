@@ -2,13 +2,14 @@
  * Picks the engine's backend from the user's choice `'auto' | 'webgpu' | 'wasm' | 'js'` and says what ran:
  * - `js`: the JavaScript backend (./js), one thread;
  * - `webgpu`: forced (any adapter, SwiftShader included); its failure is the caller's error;
- * - `wasm`: the WebAssembly backend. NOTE: until it lands (src/grad/backends/wasm/), this is the ONE place that
- *   resolves it, to the JavaScript backend — and reports `js` as what ran, with the reason;
+ * - `wasm`: the WebAssembly backend (./wasm: SIMD kernels, threads where the context may block — a worker of a
+ *   cross-origin-isolated page, or Node; one thread on a page's main thread), one instance per context;
  * - `auto`: ./auto's honest choice (never a software adapter; small models on WASM), with its reason.
  */
 import type { Backend } from '../backend';
 import { chooseAuto } from './auto';
 import { JsBackend } from './js';
+import { sharedWasmBackend } from './wasm';
 import { createWebGpuBackend, type WebGpuOptions } from './webgpu';
 
 import type { BackendChoice, EngineBackendName } from './choice';
@@ -25,9 +26,10 @@ export interface EngineBackend {
   threads: number;
 }
 
-function wasmBackend(why: string): EngineBackend {
-  // The WebAssembly engine backend is not built yet: the JavaScript backend runs, and is reported as such.
-  return { backend: new JsBackend(), name: 'js', reason: `${why}; the WebAssembly engine backend is not available yet, so the JavaScript backend ran`, threads: 1 };
+async function wasmBackend(why: string): Promise<EngineBackend> {
+  const backend = await sharedWasmBackend();
+  const simd = backend.relaxed ? 'relaxed SIMD' : 'SIMD128';
+  return { backend, name: 'wasm', reason: `${why}; WebAssembly ${simd} on ${backend.threads} thread${backend.threads === 1 ? '' : 's'}`, threads: backend.threads };
 }
 
 /** `memoryBudgetBytes` caps a WebGPU backend's memory (see WebGpuOptions). */

@@ -14,6 +14,7 @@ export interface MovementOps {
   slice: { x: Tensor; offset: number; shape: number[] };
   concat: { xs: readonly Tensor[]; axis: number; starts: number[] };
   gather: { table: Tensor; rowSize: number; idx: Int32Array };
+  segmentSum: { idx: Int32Array };
 }
 
 export const MOVEMENT_RULES: Rules<MovementOps> = {
@@ -31,6 +32,8 @@ export const MOVEMENT_RULES: Rules<MovementOps> = {
   concat: (g, { xs, axis, starts }) => xs.map((x, i) => (x.requiresGrad ? slice(g, axis, starts[i], starts[i] + x.shape[axis]) : null)),
   /** d gather = scatter-add of dy into zero rows */
   gather: (g, { table, rowSize, idx }) => [Tensor.fromBuffer(g.backend, g.backend.scatterAdd(g.buf, rowSize, idx, table.shape[0]), table.shape)],
+  /** d segmentSum = dy gathered at each row's segment */
+  segmentSum: (g, { idx }) => [gather(g, idx, [idx.length])],
 };
 
 const record = recorder(MOVEMENT_RULES);
@@ -102,4 +105,12 @@ export function gather(table: Tensor, idx: Int32Array, idxShape: readonly number
   const rowSize = sizeOf(rowShape);
   const buf = table.backend.gather(table.buf, rowSize, idx);
   return record('gather', Tensor.fromBuffer(table.backend, buf, [...idxShape, ...rowShape]), [table], { table, rowSize, idx });
+}
+
+/** out = zeros([segments, …]); out[idx[i]] += x[i] (a sparse bag's per-document sum). */
+export function segmentSum(x: Tensor, idx: Int32Array, segments: number): Tensor {
+  if (idx.length !== x.shape[0]) throw new Error(`segmentSum: ${idx.length} segment ids for [${x.shape}]`);
+  const rowShape = x.shape.slice(1);
+  const rowSize = sizeOf(rowShape);
+  return record('segmentSum', Tensor.fromBuffer(x.backend, x.backend.scatterAdd(x.buf, rowSize, idx, segments), [segments, ...rowShape]), [x], { idx });
 }

@@ -8,7 +8,8 @@ export type ModelChoice =
   | { kind: 'served'; id: string }
   | { kind: 'hub'; id: string; host: string }
   | { kind: 'local'; model: LocalModel | null }
-  | { kind: 'fine-tuned'; id: string };
+  | { kind: 'fine-tuned'; id: string }
+  | { kind: 'suggester'; id: string };
 
 /** Whether a choice names a model yet. */
 export const modelChosen = (c: ModelChoice) => (c.kind === 'local' ? !!c.model : !!c.id.trim());
@@ -23,6 +24,7 @@ export function modelOptions(c: ModelChoice): { model: string | LocalModel; mode
     case 'local':
       return { model: c.model! };
     case 'fine-tuned':
+    case 'suggester':
       return { model: c.id };
     default:
       return c satisfies never;
@@ -32,7 +34,19 @@ export function modelOptions(c: ModelChoice): { model: string | LocalModel; mode
 export const DEFAULT_HOST = 'https://huggingface.co';
 
 /** The model to classify with: one served with the app, a Hub id (from a configurable host), or a local folder. */
-export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice; onChange: (c: ModelChoice) => void; fineTuned?: FineTunedModel[] }) {
+export function ModelPicker({
+  value,
+  onChange,
+  fineTuned,
+  suggester,
+}: {
+  value: ModelChoice;
+  onChange: (c: ModelChoice) => void;
+  fineTuned?: FineTunedModel[];
+  /** The labelling workbench's suggester (`jammi:suggester:…`), offered when there is one: it needs no download. */
+  suggester?: string;
+}) {
+  const kinds = [...(['served', 'hub', 'local'] as const), ...(fineTuned ? (['fine-tuned'] as const) : []), ...(suggester ? (['suggester'] as const) : [])];
   const id = useId();
   const [served, setServed] = useState<string[] | null>(null);
   useEffect(() => {
@@ -47,6 +61,13 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
     };
     // Once, on mount: `value`/`onChange` only pick the first served model as the default.
   }, []);
+  // Nothing served (e.g. `npm run dev` offline): the suggester is the default; it follows the current label column.
+  useEffect(() => {
+    if (!suggester) return;
+    if ((value.kind === 'served' && !value.id && served?.length === 0) || (value.kind === 'suggester' && value.id !== suggester)) {
+      onChange({ kind: 'suggester', id: suggester });
+    }
+  }, [suggester, served, value, onChange]);
 
   const drop = useDropZone(
     (data) =>
@@ -59,7 +80,7 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
     <fieldset className="model-picker">
       <legend>Model</legend>
       <div role="radiogroup" aria-label="Model source" className="choices">
-        {(fineTuned ? (['served', 'hub', 'local', 'fine-tuned'] as const) : (['served', 'hub', 'local'] as const)).map((kind) => (
+        {kinds.map((kind) => (
           <label key={kind}>
             <input
               type="radio"
@@ -73,11 +94,13 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
                       ? { kind, id: '', host: DEFAULT_HOST }
                       : kind === 'local'
                         ? { kind, model: null }
-                        : { kind, id: fineTuned?.[fineTuned.length - 1]?.modelId ?? '' },
+                        : kind === 'suggester'
+                          ? { kind, id: suggester ?? '' }
+                          : { kind, id: fineTuned?.[fineTuned.length - 1]?.modelId ?? '' },
                 )
               }
             />
-            {kind === 'served' ? 'Served with the app' : kind === 'hub' ? 'Hub id' : kind === 'local' ? 'Local folder' : 'Fine-tuned'}
+            {{ served: 'Served with the app', hub: 'Hub id', local: 'Local folder', 'fine-tuned': 'Fine-tuned', suggester: 'Suggester (no download)' }[kind]}
           </label>
         ))}
       </div>
@@ -94,6 +117,11 @@ export function ModelPicker({ value, onChange, fineTuned }: { value: ModelChoice
             </select>
           </label>
         ))}
+      {value.kind === 'suggester' && (
+        <p className="hint">
+          The labelling suggester (TF-IDF words and character n-grams, a linear classifier) as last retrained: <code>{value.id}</code>
+        </p>
+      )}
       {value.kind === 'hub' && (
         <>
           <label>

@@ -68,7 +68,15 @@ export function ResultsView({ db, sourceName, source, results, keyColumn, textCo
     <section className="results" aria-label="Classification results">
       <p data-testid="results-summary">
         {results.numRows.toLocaleString('en-US')} rows · {(results.numRows - errors).toLocaleString('en-US')} ok ·{' '}
-        {errors.toLocaleString('en-US')} errors · model {meta.get('jammi.model')} on <strong data-testid="results-backend">{meta.get('jammi.backend')}</strong> ({meta.get('jammi.dtype')})
+        {errors.toLocaleString('en-US')} errors · model {meta.get('jammi.model')}
+        {meta.get('jammi.backend') ? (
+          <>
+            {' '}
+            on <strong data-testid="results-backend">{meta.get('jammi.backend')}</strong> ({meta.get('jammi.dtype')})
+          </>
+        ) : (
+          meta.get('jammi.engine') && <> ({meta.get('jammi.engine')})</>
+        )}
       </p>
       <div className="charts">
         <LabelBars counts={counts} selected={label} onSelect={setLabel} />

@@ -1,0 +1,4 @@
+// The kernel module's exports (entry of the AssemblyScript build, see ../build.mjs).
+export { unary, affine, fill, binary, strided } from './elementwise';
+export { reduce, softmaxRows, normalizeRows, gather, scatterAdd } from './rows';
+export { matmul, scratchBytes } from './matmul';
