@@ -48,4 +48,5 @@ else
   fi
 fi
 
+node src/grad/backends/wasm/build.mjs >&2 # the app's build imports the WebAssembly kernels (npm run build:wasm)
 exec timeout "${JAMMI_GPU_TIMEOUT:-300}" node bench/run.mjs gpu
