@@ -1,5 +1,5 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { onnxSchema } from './vite/onnx-schema.ts';
 import { servedModels } from './vite/models-plugin.ts';
 import { offlineApp } from './vite/pwa.ts';
@@ -32,8 +32,28 @@ const csp = [
   "form-action 'self'",
 ].join('; ');
 
+/**
+ * The one exception: the lab page's test worker (`src/lab-worker.ts`) runs test functions sent as source text, by
+ * design, so its script gets 'unsafe-eval' added. It serves tests and benchmarks only; the app never loads it.
+ */
+function labWorkerEval(): Plugin {
+  return {
+    name: 'jammi-lab-worker-csp',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (/\/assets\/lab-worker-[^/]*\.js(\?|$)/.test(req.url ?? '')) {
+          const set = res.setHeader.bind(res);
+          res.setHeader = (name: string, value: number | string | readonly string[]) =>
+            set(name, /^content-security-policy$/i.test(name) ? String(value).replace("script-src 'self'", "script-src 'self' 'unsafe-eval'") : value);
+        }
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp()],
+  plugins: [react(), servedModels(process.env.JAMMI_MODELS_DIR), offlineApp(), labWorkerEval()],
   resolve: { alias: onnxSchema.alias },
   server: { headers: isolation },
   // frame-ancestors only works as a header.
