@@ -14,4 +14,6 @@ export const chromiumArgs = [
   '--no-first-run',
   '--disable-quic',
   '--enable-unsafe-webgpu',
+  // bench/gpu.sh adds the Vulkan flags a real GPU needs here (space-separated); empty everywhere else.
+  ...(process.env.JAMMI_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean),
 ];

@@ -3,7 +3,7 @@ import { JsBackend, Tensor, mul } from '../grad';
 import { Rng } from '../grad/rng';
 import { resolveConfig } from './config';
 import { setupHeadTarget } from './head-target';
-import { TrainingFailed, trainLoop, type TrainableModel } from './loop';
+import { TrainingFailed, trainLoop, type TrainableModel, type TrainProgress } from './loop';
 
 const backend = new JsBackend();
 const classes = ['a', 'b', 'c'];
@@ -23,7 +23,7 @@ function synthetic() {
   return { embeddings, labels };
 }
 
-async function train(overrides: Parameters<typeof resolveConfig>[1], shouldStop?: () => boolean) {
+async function train(overrides: Parameters<typeof resolveConfig>[1], shouldStop?: () => boolean, lossReadEvery?: number, onProgress?: (p: TrainProgress) => void) {
   const { embeddings, labels } = synthetic();
   const config = resolveConfig('head', { early_stopping_patience: 0, ...overrides });
   const setup = setupHeadTarget({ backend, config, classes, embeddings, baseModel: 'synthetic', pooling: 'mean' });
@@ -35,6 +35,8 @@ async function train(overrides: Parameters<typeof resolveConfig>[1], shouldStop?
     validation: { rows: rows.slice(72), labels: labels.slice(72) },
     classes,
     shouldStop,
+    lossReadEvery,
+    onProgress,
   });
   const params = await Promise.all(setup.trainable.params.map((p) => p.read()));
   setup.dispose();
@@ -89,6 +91,39 @@ describe('training loop', () => {
     await expect(
       trainLoop({ model: poisoned, config: { ...config, batch_size: 1 }, train: { rows: [0, 1, 2, 3], labels: [0, 1, 2, 0] }, validation: { rows: [], labels: [] }, classes }),
     ).rejects.toThrow('for 3 consecutive steps (step 3)');
+  });
+
+  it('reading the loss every 4 steps (as on WebGPU) trains byte-identically and reports every step, late', async () => {
+    const seen: { every: number; step: number; loss: number }[] = [];
+    const eager = await train({ epochs: 2, batch_size: 8 }, undefined, 1, (p) => seen.push({ every: 1, step: p.step, loss: p.loss }));
+    const lazy = await train({ epochs: 2, batch_size: 8 }, undefined, 4, (p) => seen.push({ every: 4, step: p.step, loss: p.loss }));
+    expect(lazy.params).toEqual(eager.params);
+    expect(lazy.result.metrics).toEqual(eager.result.metrics);
+    const strip = (e: number) => seen.filter((s) => s.every === e).map(({ step, loss }) => ({ step, loss }));
+    expect(strip(4)).toEqual(strip(1));
+    expect(strip(1).map((s) => s.step)).toEqual(Array.from({ length: 18 }, (_, i) => i + 1));
+    // A cancel still drains the steps taken: every step before it is reported.
+    let asked = 0;
+    const cancelled: number[] = [];
+    const { result } = await train({ epochs: 5, batch_size: 8 }, () => ++asked > 6, 4, (p) => cancelled.push(p.step));
+    expect(result.stopped).toBe('cancelled');
+    expect(cancelled).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('with deferred loss reads, 3 consecutive non-finite losses still fail the run (up to one interval late)', async () => {
+    const w = Tensor.fromData(backend, [1, 1, 1], [1, 3], true).keep();
+    const poisoned: TrainableModel = {
+      params: [w],
+      logits: (rows) => mul(Tensor.fromData(backend, new Float32Array(rows.length * 3).fill(NaN), [rows.length, 3]), w),
+    };
+    const config = resolveConfig('head', { epochs: 3, batch_size: 1 });
+    const progress: number[] = [];
+    const live = backend.liveBuffers();
+    await expect(
+      trainLoop({ model: poisoned, config, train: { rows: [0, 1, 2, 3], labels: [0, 1, 2, 0] }, validation: { rows: [], labels: [] }, classes, lossReadEvery: 8, onProgress: (p) => progress.push(p.step) }),
+    ).rejects.toThrow('for 3 consecutive steps (step 3)');
+    expect(progress).toEqual([1, 2]);
+    expect(backend.liveBuffers()).toBe(live); // the pending loss tensors were disposed
   });
 
   it('a failure mid-run (a lost GPU) hands back the best checkpoint so far, not nothing', async () => {

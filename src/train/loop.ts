@@ -2,8 +2,16 @@
  * The training loop shared by both targets: seeded epochs of mini-batches, gradient accumulation, global-norm
  * clipping, warmup + schedule, AdamW; validation each epoch; early stopping and best-checkpoint restore;
  * cancel within one step; NaN/Inf guard. The model is anything that maps row indices to logits.
+ *
+ * Reading the loss back: on CPU backends each step's loss is read before its update (the guard then skips a bad
+ * step's update). On WebGPU a read stalls the GPU pipeline (a submit and a map round trip), so the loss tensors of
+ * `lossReadEvery` steps (default 8 there) stay on the device and are read together, as one tensor, when progress
+ * is reported: progress events come in bursts of that many steps, and the NaN/divergence guard lags by up to one
+ * such interval — a bad step's update has already been applied when it is seen (a NaN then poisons the following
+ * steps too, so 3 consecutive bad steps still end the run with the same TrainingFailed). A GPU out-of-memory the
+ * device reports asynchronously likewise surfaces at the next allocation or read, up to one interval late.
  */
-import { AdamW, Tensor, backward, clipGradNorm, crossEntropy, learningRate, noGrad, scale, tidy, zeroGrad } from '../grad';
+import { AdamW, Tensor, backward, clipGradNorm, concat, crossEntropy, learningRate, noGrad, reshape, scale, tidy, zeroGrad } from '../grad';
 import { isGpuOutOfMemory } from '../grad/errors';
 import { runHalving } from '../infer/halving';
 import { classificationMetrics } from '../eval/metrics';
@@ -64,6 +72,11 @@ export interface LoopInput {
   shouldStop?: () => boolean;
   /** Resume after `resume.epoch` epochs (a checkpoint taken before a device loss); the parameters are already set. */
   resume?: Checkpoint;
+  /**
+   * Steps whose losses are read back together (see the file comment). Default: 1 (every step, guard before the
+   * update) on CPU backends, 8 on WebGPU.
+   */
+  lossReadEvery?: number;
 }
 
 /** The state after an epoch: parameters (host copies), the metrics so far and the best epoch's parameters. */
@@ -141,8 +154,13 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   let split = 1;
   const halvings: LoopResult['memory']['halvings'] = [];
 
-  /** Forward + backward of one optimiser step's rows in pieces of `size`; the step's mean loss. */
-  const accumulate = async (group: number[][], groupSize: number, size: number): Promise<number> => {
+  const lossReadEvery = Math.max(1, Math.floor(input.lossReadEvery ?? (model.params[0]?.backend.name === 'webgpu' ? 8 : 1)));
+  const deferred = lossReadEvery > 1;
+  /** Deferred mode: the pieces' loss tensors (and weights) of steps whose loss is not read yet. */
+  let pending: { epoch: number; step: number; lr: number; groupSize: number; pieces: { loss: Tensor; weight: number }[] }[] = [];
+
+  /** Forward + backward of one optimiser step's rows in pieces of `size`; the step's mean loss (deferred: NaN, pieces kept in `keptPieces`). */
+  const accumulate = async (group: number[][], groupSize: number, size: number, keptPieces: { loss: Tensor; weight: number }[] | null): Promise<number> => {
     let stepLoss = 0;
     for (const micro of group) {
       for (let i = 0; i < micro.length; i += size) {
@@ -154,6 +172,10 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
           return loss.keep();
         });
+        if (keptPieces !== null) {
+          keptPieces.push({ loss: lossValue, weight: rows.length / groupSize });
+          continue;
+        }
         try {
           stepLoss += ((await lossValue.read())[0] * rows.length) / groupSize;
         } finally {
@@ -161,27 +183,87 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         }
       }
     }
-    return stepLoss;
+    return keptPieces !== null ? NaN : stepLoss;
+  };
+
+  /** The guard and the progress report of one step whose loss is known; false: the update must be skipped (or was bad). */
+  const report = (epoch: number, stepNo: number, lr: number, stepLoss: number, groupSize: number, sums: { lossSum: number; lossCount: number }): boolean => {
+    let ok = true;
+    // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
+    if (!Number.isFinite(stepLoss) || stepLoss > EXPLODED) {
+      if (++badSteps >= 3) {
+        throw new TrainingFailed(`The loss was ${stepLoss} (${Number.isFinite(stepLoss) ? 'exploding' : 'not finite'}) for 3 consecutive steps (step ${stepNo}); try a lower learning_rate.`);
+      }
+      ok = false;
+    } else {
+      badSteps = 0;
+      sums.lossSum += stepLoss;
+      sums.lossCount++;
+    }
+    examples += groupSize;
+    const elapsed = (performance.now() - started) / 1000;
+    input.onProgress?.({
+      epoch: epoch + 1,
+      step: stepNo,
+      totalSteps,
+      loss: stepLoss,
+      learningRate: lr,
+      examplesPerSecond: examples / Math.max(elapsed, 1e-9),
+      eta: (elapsed / stepNo) * (totalSteps - stepNo),
+    });
+    return ok;
+  };
+
+  const disposePending = (): void => {
+    for (const p of pending) for (const q of p.pieces) q.loss.dispose();
+    pending = [];
+  };
+
+  /** Deferred mode: read the pending steps' losses as one tensor (one readback), then guard and report each in order. */
+  const drain = async (sums: { lossSum: number; lossCount: number }): Promise<void> => {
+    if (pending.length === 0) return;
+    const steps = pending;
+    const all = steps.flatMap((p) => p.pieces.map((q) => q.loss));
+    let values: Float32Array;
+    try {
+      const joined = noGrad(() => tidy(() => concat(all.map((l) => reshape(l, [1])), 0).keep()));
+      try {
+        values = await joined.read();
+      } finally {
+        joined.dispose();
+      }
+    } finally {
+      disposePending();
+    }
+    let k = 0;
+    for (const p of steps) {
+      let stepLoss = 0;
+      for (const q of p.pieces) stepLoss += values[k++] * q.weight;
+      report(p.epoch, p.step, p.lr, stepLoss, p.groupSize, sums);
+    }
   };
 
   try {
     outer: for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
-      let lossSum = 0;
-      let lossCount = 0;
+      const sums = { lossSum: 0, lossCount: 0 };
       const micro = epochBatches(train.rows, config, epoch, model.lengthOf?.bind(model));
       for (let m = 0; m < micro.length; m += config.gradient_accumulation_steps) {
         if (input.shouldStop?.()) {
           stopped = 'cancelled';
+          await drain(sums);
           break outer;
         }
         const group = micro.slice(m, m + config.gradient_accumulation_steps);
         const groupSize = group.reduce((a, b) => a + b.length, 0);
         let stepLoss = 0;
+        let pieces: { loss: Tensor; weight: number }[] | null = null;
         for (;;) {
+          pieces = deferred ? [] : null;
           try {
-            stepLoss = await accumulate(group, groupSize, Math.ceil(config.batch_size / split));
+            stepLoss = await accumulate(group, groupSize, Math.ceil(config.batch_size / split), pieces);
             break;
           } catch (e) {
+            for (const q of pieces ?? []) q.loss.dispose();
             if (!isGpuOutOfMemory(e)) throw e;
             // NOTE: the step's gradients are partial or invalid: drop them and redo the whole step in halves.
             zeroGrad(model.params);
@@ -194,40 +276,31 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           }
         }
         const lr = learningRate(schedule, step);
-        // NOTE: cross-entropy starts near ln(classes); a loss beyond EXPLODED means the step size is far too large.
-        if (!Number.isFinite(stepLoss) || stepLoss > EXPLODED) {
-          if (++badSteps >= 3) {
-            throw new TrainingFailed(`The loss was ${stepLoss} (${Number.isFinite(stepLoss) ? 'exploding' : 'not finite'}) for 3 consecutive steps (step ${step + 1}); try a lower learning_rate.`);
-          }
-          zeroGrad(model.params);
-        } else {
-          badSteps = 0;
+        const update = (): void => {
           clipGradNorm(model.params, config.max_grad_norm).dispose();
           optimizer.lr = lr;
           optimizer.update();
           zeroGrad(model.params);
-          lossSum += stepLoss;
-          lossCount++;
+        };
+        if (pieces !== null) {
+          // Deferred: the update runs now; the loss is read (and guarded) with the next report.
+          update();
+          pending.push({ epoch, step: step + 1, lr, groupSize, pieces });
+          step++;
+          if (pending.length >= lossReadEvery) await drain(sums);
+        } else {
+          if (report(epoch, step + 1, lr, stepLoss, groupSize, sums)) update();
+          else zeroGrad(model.params);
+          step++;
         }
-        step++;
-        examples += groupSize;
-        const elapsed = (performance.now() - started) / 1000;
-        input.onProgress?.({
-          epoch: epoch + 1,
-          step,
-          totalSteps,
-          loss: stepLoss,
-          learningRate: lr,
-          examplesPerSecond: examples / Math.max(elapsed, 1e-9),
-          eta: (elapsed / step) * (totalSteps - step),
-        });
         // Let the worker see a cancel message between steps.
         await new Promise((r) => setTimeout(r, 0));
       }
+      await drain(sums);
       const val = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
       const epochMetrics: EpochMetrics = {
         epoch: epoch + 1,
-        trainLoss: lossCount ? lossSum / lossCount : NaN,
+        trainLoss: sums.lossCount ? sums.lossSum / sums.lossCount : NaN,
         valLoss: val?.loss ?? null,
         valAccuracy: val?.accuracy ?? null,
         valMacroF1: val?.macroF1 ?? null,
@@ -249,6 +322,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     }
   } catch (e) {
     // A lost GPU or a diverging loss must not lose the epochs already trained: hand back the best checkpoint.
+    disposePending();
     optimizer.dispose();
     const failed = e instanceof TrainingFailed ? e : new TrainingFailed((e as Error).message);
     if (!(e instanceof TrainingFailed)) failed.cause = e;

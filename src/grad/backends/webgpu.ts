@@ -2,13 +2,22 @@
  * The WebGPU backend: the same primitives as the CPU backend, as WGSL compute kernels (`kernels/*.wgsl`) over
  * float32 storage buffers. It is tested against the CPU backend in Chromium (`e2e/grad-webgpu.spec.ts`).
  *
- * - Every primitive submits its own command buffer; nothing is read back unless `read()` is called.
+ * - Primitives are recorded into one open command encoder / compute pass and submitted together (a "flush") only
+ *   when `read()` needs the results, when an upload would overwrite a buffer that recorded work still uses, or after
+ *   `maxRecorded` dispatches. A whole training step is then a handful of command buffers; `counters()` counts
+ *   submits, dispatches and readbacks. Nothing is read back unless `read()` is called.
+ * - Ordering: within one queue, submission order is execution order, and commands inside one encoder run in
+ *   record order, so a freed buffer may be reused at once as the output of a later *recorded* dispatch. But
+ *   `queue.writeBuffer` runs before the next submitted command buffer, i.e. before work already recorded: an upload
+ *   into a buffer that recorded work binds flushes first, and the per-dispatch parameter buffers go back to the
+ *   pool only after the flush that submits them.
  * - Freed buffers go to a pool by size class (`webgpu/pool.ts`) and are reused by later primitives.
  * - Small per-call parameters (sizes, shapes, strides) travel in pooled storage buffers written with writeBuffer.
  * - After the device is lost every call throws "The GPU device was lost: …" (and a pending read rejects).
  * - Out of memory: every buffer creation and dispatch runs inside an 'out-of-memory' error scope; a failure (or
  *   going over `memoryBudgetBytes`) throws a GpuOutOfMemoryError (code 'gpu_oom') from the next allocation or
- *   `read()`, so no caller goes on computing with invalid buffers.
+ *   `read()`, so no caller goes on computing with invalid buffers. Each flush's finish + submit runs in its own
+ *   scope, named after the kernels it carried.
  */
 import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../backend';
 import { BufferPool } from './webgpu/pool';
@@ -39,6 +48,20 @@ export interface WebGpuOptions {
    * device's own out-of-memory errors still become GpuOutOfMemoryErrors).
    */
   memoryBudgetBytes?: number;
+  /** Dispatches recorded before a flush is forced (default 512; 1 submits every primitive on its own, as before). */
+  maxRecorded?: number;
+}
+
+/** What the backend has sent to the GPU so far (see `WebGpuBackend.counters`). */
+export interface GpuCounters {
+  /** queue.submit calls. */
+  submits: number;
+  /** Compute dispatches recorded (clears and copies not counted). */
+  dispatches: number;
+  /** read() calls that mapped a buffer back to the host. */
+  readbacks: number;
+  /** Flushes forced by an upload into a buffer still bound by recorded work (a subset of submits). */
+  hazardFlushes: number;
 }
 
 export class WebGpuBackend implements Backend {
@@ -58,6 +81,18 @@ export class WebGpuBackend implements Backend {
   private readonly wg: number;
   private readonly maxGroups: number;
   private readonly maxBinding: number;
+  private readonly maxRecorded: number;
+  // The open command stream: encoder, its compute pass, what it binds and what to release once it is submitted.
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private recorded = 0;
+  private readonly bound = new Set<GPUBuffer>();
+  private readonly isBound = (b: GPUBuffer): boolean => this.bound.has(b);
+  private readonly releaseAfterSubmit: GPUBuffer[] = [];
+  /** Buffers the pool dropped while recorded work still bound them: destroyed after the submit. */
+  private readonly destroyAfterSubmit: GPUBuffer[] = [];
+  private readonly recordedKernels = new Set<string>();
+  private readonly count: GpuCounters = { submits: 0, dispatches: 0, readbacks: 0, hazardFlushes: 0 };
 
   /** @param device the device (public for tests: `device.destroy()` simulates a lost GPU) */
   constructor(
@@ -69,10 +104,12 @@ export class WebGpuBackend implements Backend {
     this.wg = 2 ** Math.floor(Math.log2(Math.min(256, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX)));
     this.maxGroups = Math.min(lim.maxComputeWorkgroupsPerDimension, options.dispatchLimit ?? Infinity);
     this.maxBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    this.maxRecorded = Math.max(1, Math.floor(options.maxRecorded ?? 512));
     const budget = options.memoryBudgetBytes ?? Infinity;
     if (!(budget > 0)) throw new Error(`memoryBudgetBytes must be a positive number of bytes (got ${options.memoryBudgetBytes})`);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, Math.min(256 * 2 ** 20, budget), budget, (create) =>
       this.inOomScope('allocating a buffer', create),
+      (buf) => (this.bound.has(buf) ? this.destroyAfterSubmit.push(buf) : buf.destroy()),
     );
     this.kernels = new Kernels(device);
     this.lost = device.lost.then((info) => {
@@ -134,33 +171,121 @@ export class WebGpuBackend implements Backend {
     return g;
   }
 
-  /** A new, uninitialised output buffer of `size` floats (counted live). */
-  private alloc(size: number): GpuBuffer {
+  /**
+   * A new, uninitialised output buffer of `size` floats (counted live). `forWrite`: the caller will writeBuffer
+   * into it, so it must not be a pooled buffer that recorded, unsubmitted work still binds.
+   */
+  private alloc(size: number, forWrite = false): GpuBuffer {
     this.check();
     if (!Number.isInteger(size) || size < 0) throw new Error(`WebGpuBackend: bad buffer size ${size}`);
     if (size * 4 > this.maxBinding)
       throw new Error(`WebGpuBackend: a buffer of ${size} floats (${(size / 2 ** 18).toFixed(1)} MiB) exceeds this device's storage binding limit of ${(this.maxBinding / 2 ** 20).toFixed(0)} MiB`);
-    const gpu = this.pool.acquire(size * 4);
+    const gpu = this.roomy(() => this.pool.acquire(size * 4, true, forWrite ? this.isBound : undefined));
     this.live++;
     return new GpuBuffer(size, gpu);
   }
 
-  /** A pooled scratch buffer holding `data` (parameters, indices); give it back with `this.pool.release`. */
+  /** A pooled scratch buffer holding `data` (parameters, indices); `run` gives it back after the flush that uses it. */
   private scratch(data: Uint32Array | Int32Array): GPUBuffer {
     // NOTE: scratch is exempt from the budget's refusal (still counted): it is taken after the op's output buffer,
     // and refusing it would leak that output.
-    const g = this.pool.acquire(data.byteLength, false);
-    if (data.byteLength > 0) this.device.queue.writeBuffer(g, 0, unshared(data));
+    const g = this.pool.acquire(data.byteLength, false, this.isBound);
+    this.writeBuffer(g, data);
     return g;
   }
 
-  /** Run one kernel with scratch buffers that are released once it is submitted. */
+  /** queue.writeBuffer, flushing first when recorded (unsubmitted) work binds `g`: the write would overtake it. */
+  private writeBuffer(g: GPUBuffer, data: Float32Array | Uint32Array | Int32Array): void {
+    if (data.byteLength === 0) return;
+    if (this.bound.has(g)) {
+      this.count.hazardFlushes++;
+      this.flush();
+    }
+    this.device.queue.writeBuffer(g, 0, unshared(data));
+  }
+
+  /**
+   * Runs a budgeted pool call; where it would exceed the memory budget while parameter buffers of unsubmitted work
+   * are still held, flushes (which gives them back) and tries once more.
+   */
+  private roomy<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof GpuOutOfMemoryError) || this.releaseAfterSubmit.length === 0) throw e;
+      this.flush();
+      return f();
+    }
+  }
+
+  /** The open command encoder (created on demand), with no compute pass open. */
+  private openEncoder(): GPUCommandEncoder {
+    if (this.pass !== null) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return (this.encoder ??= this.device.createCommandEncoder({ label: 'jammi grad' }));
+  }
+
+  /** Zeroes `bytes` of `g` in the command stream (ordered with the recorded dispatches). */
+  private clear(g: GPUBuffer, bytes: number): void {
+    this.openEncoder().clearBuffer(g, 0, bytes);
+    this.bound.add(g);
+    this.afterRecord();
+  }
+
+  /** Record one kernel; its scratch buffers go back to the pool after the flush that submits it. */
   private run(key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number], scratch: GPUBuffer[]): void {
     try {
-      this.inOomScope(`running ${key.file}.${key.entry}`, () => this.kernels.dispatch(key, bindings, groups));
+      const recorded = this.inOomScope(`recording ${key.file}.${key.entry}`, () => {
+        if (this.pass === null) this.pass = (this.encoder ??= this.device.createCommandEncoder({ label: 'jammi grad' })).beginComputePass();
+        return this.kernels.record(this.pass, key, bindings, groups);
+      });
+      if (recorded) {
+        this.count.dispatches++;
+        this.recordedKernels.add(`${key.file}.${key.entry}`);
+        for (const b of bindings) if (b !== undefined) this.bound.add(b);
+      }
     } finally {
-      for (const s of scratch) this.pool.release(s);
+      this.releaseAfterSubmit.push(...scratch);
     }
+    this.afterRecord();
+  }
+
+  private afterRecord(): void {
+    if (++this.recorded >= this.maxRecorded) this.flush();
+  }
+
+  /**
+   * Submit everything recorded so far as one command buffer (no-op when nothing is). Called by `read()`, by uploads
+   * that would overtake recorded work, and every `maxRecorded` dispatches; callers may call it to bound latency.
+   */
+  flush(): void {
+    const enc = this.encoder;
+    if (this.pass !== null) this.pass.end();
+    this.pass = null;
+    this.encoder = null;
+    this.recorded = 0;
+    this.bound.clear();
+    const kernels = [...this.recordedKernels].join(', ');
+    this.recordedKernels.clear();
+    try {
+      if (enc !== null && this.lostReason === null) {
+        this.inOomScope(`submitting ${kernels || 'copies'}`, () => this.device.queue.submit([enc.finish()]));
+        this.count.submits++;
+      }
+    } finally {
+      // Released only now: their writeBuffer-ed contents were needed by the work just submitted.
+      if (this.lostReason === null) for (const s of this.releaseAfterSubmit) this.pool.release(s);
+      this.releaseAfterSubmit.length = 0;
+      for (const b of this.destroyAfterSubmit) b.destroy();
+      this.destroyAfterSubmit.length = 0;
+    }
+  }
+
+  /** Submits, dispatches and readbacks so far (a copy). */
+  counters(): GpuCounters {
+    return { ...this.count };
   }
 
   /** A 1-D grid of workgroups of `this.wg` invocations covering `n` elements. */
@@ -172,9 +297,7 @@ export class WebGpuBackend implements Backend {
     const out = this.alloc(size);
     if (size === 0) return out;
     if (value === 0) {
-      const enc = this.device.createCommandEncoder();
-      enc.clearBuffer(out.gpu!, 0, size * 4);
-      this.device.queue.submit([enc.finish()]);
+      this.clear(out.gpu!, size * 4);
       return out;
     }
     const p = new Uint32Array([size, 0, 0, 0]);
@@ -185,9 +308,9 @@ export class WebGpuBackend implements Backend {
   }
 
   upload(data: Float32Array | Float64Array): DeviceBuffer {
-    const out = this.alloc(data.length);
+    const out = this.alloc(data.length, true);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-    if (f32.length > 0) this.device.queue.writeBuffer(out.gpu!, 0, unshared(f32));
+    this.writeBuffer(out.gpu!, f32);
     return out;
   }
 
@@ -196,7 +319,7 @@ export class WebGpuBackend implements Backend {
     const src = this.gpu(buf);
     const bytes = buf.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    this.pool.reserve(bytes);
+    this.roomy(() => this.pool.reserve(bytes));
     let staging: GPUBuffer;
     try {
       staging = this.inOomScope('allocating a read-back buffer', () => this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
@@ -205,9 +328,9 @@ export class WebGpuBackend implements Backend {
       throw e;
     }
     try {
-      const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
-      this.device.queue.submit([enc.finish()]);
+      this.openEncoder().copyBufferToBuffer(src, 0, staging, 0, bytes);
+      this.flush();
+      this.count.readbacks++;
       // NOTE: race with device loss: a mapAsync on a device that is going away must not leave us waiting forever.
       await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
       await this.settleScopes();
@@ -382,9 +505,7 @@ export class WebGpuBackend implements Backend {
     if (batch * m * n === 0) return out;
     if (k === 0) {
       // NOTE: an empty inner axis gives zeros; the kernel would leave the (pooled, dirty) buffer as it was.
-      const enc = this.device.createCommandEncoder();
-      enc.clearBuffer(out.gpu!, 0, batch * m * n * 4);
-      this.device.queue.submit([enc.finish()]);
+      this.clear(out.gpu!, batch * m * n * 4);
       return out;
     }
     // The batch goes on the z axis, in chunks when it exceeds the per-dimension limit.
@@ -428,6 +549,10 @@ export class WebGpuBackend implements Backend {
 
   /** Release the pool and the device; the backend is unusable afterwards. */
   destroy(): void {
+    this.encoder = null;
+    this.pass = null;
+    this.bound.clear();
+    this.releaseAfterSubmit.length = 0;
     this.pool.clear();
     this.device.destroy();
   }

@@ -1,6 +1,6 @@
 /**
  * The WGSL kernels of the WebGPU backend: compiled once per (kernel, entry point, pipeline constants), and
- * dispatched one command buffer per primitive. Large 1-D dispatches are folded into 2-D grids, since each
+ * recorded into the backend's open compute pass (the backend decides when to submit; see `webgpu.ts`). Large 1-D dispatches are folded into 2-D grids, since each
  * grid dimension is capped at `maxComputeWorkgroupsPerDimension` (65535 by default); the kernels recompute the
  * flat index as (wid.y · nwg.x + wid.x) · WG + lid and skip indices past the end.
  */
@@ -52,23 +52,21 @@ export class Kernels {
   }
 
   /**
-   * Encode and submit one dispatch. `bindings[i]` is the buffer at @binding(i) (undefined: the entry point does
-   * not use that binding, so its 'auto' layout has none).
+   * Record one dispatch into `pass` (nothing is submitted here). `bindings[i]` is the buffer at @binding(i)
+   * (undefined: the entry point does not use that binding, so its 'auto' layout has none). Returns false for an
+   * empty grid (nothing recorded).
    */
-  dispatch(key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number]): void {
-    if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return;
+  record(pass: GPUComputePassEncoder, key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number]): boolean {
+    if (groups[0] === 0 || groups[1] === 0 || groups[2] === 0) return false;
     const pipeline = this.pipeline(key);
     const entries: GPUBindGroupEntry[] = [];
     bindings.forEach((buffer, binding) => {
       if (buffer !== undefined) entries.push({ binding, resource: { buffer } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    pass.end();
-    this.device.queue.submit([encoder.finish()]);
+    return true;
   }
 }

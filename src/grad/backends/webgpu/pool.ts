@@ -2,8 +2,10 @@
  * A pool of GPU storage buffers by size class, so that the many short-lived tensors of a training step reuse
  * a few allocations instead of creating and destroying a GPUBuffer each.
  *
- * Reusing a released buffer at once is safe: WebGPU runs queue operations (writeBuffer, submit) in call order,
- * so the commands already submitted that read the buffer run before any later write into it.
+ * Reusing a released buffer at once as a dispatch's output is safe when every dispatch goes through the same
+ * command stream (record order is execution order). The backend guards the two cases that are not: a
+ * queue.writeBuffer into a buffer that recorded, unsubmitted work still binds (it flushes first), and destroying
+ * such a buffer (`onDestroy` lets it defer the destroy until after the submit).
  */
 import { GpuOutOfMemoryError } from '../../errors';
 
@@ -38,13 +40,23 @@ export class BufferPool {
     private readonly maxFreeBytes = 256 * 2 ** 20,
     readonly budgetBytes = Infinity,
     private readonly onCreate: (create: () => GPUBuffer) => GPUBuffer = (create) => create(),
+    private readonly onDestroy: (buf: GPUBuffer) => void = (buf) => buf.destroy(),
   ) {}
 
-  /** A buffer of at least `bytes` bytes (its contents are whatever the last user left); `enforceBudget` false: counted, never refused. */
-  acquire(bytes: number, enforceBudget = true): GPUBuffer {
+  /**
+   * A buffer of at least `bytes` bytes (its contents are whatever the last user left); `enforceBudget` false:
+   * counted, never refused. `avoid`: pooled buffers it returns true for are skipped (the backend skips buffers that
+   * recorded work still binds when the caller will writeBuffer into the result).
+   */
+  acquire(bytes: number, enforceBudget = true, avoid?: (buf: GPUBuffer) => boolean): GPUBuffer {
     const size = sizeClass(bytes);
     const list = this.free.get(size);
-    const reused = list?.pop();
+    let reused: GPUBuffer | undefined;
+    if (list !== undefined) {
+      let i = list.length - 1;
+      if (avoid !== undefined) while (i >= 0 && avoid(list[i])) i--;
+      if (i >= 0) reused = list.splice(i, 1)[0];
+    }
     if (reused !== undefined) {
       this.freeBytes -= size;
       this.use(size);
@@ -82,7 +94,7 @@ export class BufferPool {
     if (this.usedBytes + this.freeBytes + size <= this.budgetBytes) return;
     for (const [cls, list] of this.free) {
       while (list.length > 0 && this.usedBytes + this.freeBytes + size > this.budgetBytes) {
-        list.pop()!.destroy();
+        this.onDestroy(list.pop()!);
         this.freeBytes -= cls;
       }
     }
@@ -97,7 +109,7 @@ export class BufferPool {
     const size = buf.size;
     this.usedBytes -= size;
     if (this.freeBytes + size > this.maxFreeBytes) {
-      buf.destroy();
+      this.onDestroy(buf);
       return;
     }
     let list = this.free.get(size);
