@@ -47,7 +47,8 @@ for (const c of cases) {
     const modelId = await fineTune(page, c);
     await page.getByRole('button', { name: 'sms', exact: true }).click();
 
-    // Export from the list: one zip holding the folder.
+    // Export from the list (the Train step): one zip holding the folder.
+    await page.getByRole('tab', { name: 'Train' }).click();
     const list = page.getByRole('region', { name: 'Fine-tuned models' });
     const [download] = await Promise.all([page.waitForEvent('download'), list.getByRole('button', { name: 'Export as model' }).click()]);
     const folder = download.suggestedFilename().replace(/\.zip$/, '');
@@ -98,7 +99,9 @@ for (const c of cases) {
     expect(out.exported.labels).toEqual(out.fineTuned.labels);
 
     // And picked from disk in the Classify panel: the folder runs, with the trained labels.
+    await page.getByRole('tab', { name: 'Classify' }).click();
     const panel = page.getByRole('region', { name: 'Classify text' });
+    await panel.getByText('Advanced', { exact: true }).click();
     await panel.getByRole('radio', { name: 'Local folder' }).check();
     await panel.getByLabel('Model folder').setInputFiles(dir);
     await expect(panel.getByText(new RegExp(`^${folder}: \\d+ files`))).toBeVisible();
