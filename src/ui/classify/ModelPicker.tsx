@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useDropZone } from '../hooks';
 import type { FineTunedModel } from '../../api/fine-tune';
 import { servedModels, type LocalModel } from '../../api/infer';
@@ -49,17 +49,22 @@ export function ModelPicker({
   const kinds = [...(['served', 'hub', 'local'] as const), ...(fineTuned ? (['fine-tuned'] as const) : []), ...(suggester ? (['suggester'] as const) : [])];
   const id = useId();
   const [served, setServed] = useState<string[] | null>(null);
+  // NOTE: the served list arrives after mount; by then the user may have picked another kind (a local folder), so the
+  // default is applied to the choice as it is *then*, never to the one captured at mount.
+  const latest = useRef({ value, onChange });
+  latest.current = { value, onChange };
   useEffect(() => {
     let live = true;
     void servedModels().then((m) => {
       if (!live) return;
       setServed(m);
-      if (value.kind === 'served' && !value.id && m.length) onChange({ kind: 'served', id: m[0] });
+      const { value: now, onChange: change } = latest.current;
+      if (now.kind === 'served' && !now.id && m.length) change({ kind: 'served', id: m[0] });
     });
     return () => {
       live = false;
     };
-    // Once, on mount: `value`/`onChange` only pick the first served model as the default.
+    // Once, on mount: only picks the first served model as the default.
   }, []);
   // Nothing served (e.g. `npm run dev` offline): the suggester is the default; it follows the current label column.
   useEffect(() => {
