@@ -1,11 +1,11 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
-import type { IngestApi } from '../data/ingest-api';
-import type { BadRow, IngestInfo, IngestOptions, IngestProgress } from '../data/ingest';
 import { tableToArrowFile, tableToCsv, type ExportFormat } from '../data/export';
 import { deleteSource, loadSources, saveSourceInfo } from '../data/source-store';
 import { storageError } from '../data/opfs';
-import { SourceLabels, type LabelEdits } from '../data/labels';
+import { SourceLabels } from '../data/labels';
 import { LabelSync, type RemoteChange } from './label-sync';
+import { ingestCsv, type AddSourceOptions, type SourceInfo } from './source-ingest';
+import { applyRemoteChange, restoreEdits, withColumns } from './source-labels';
 import { Suggesters } from './suggesters';
 import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
@@ -14,34 +14,13 @@ import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
 import type { LocalModel } from '../nn/model-files';
 import { loseInferenceGpuDevice, runEvaluate, runInfer, type EvaluateOptions, type Evaluation, type InferOptions } from './infer';
-import { proxy, WorkerBridge } from './worker-bridge';
 
-export interface SourceInfo {
-  name: string;
-  rows: number;
-  columns: string[];
-  types: Record<string, 'number' | 'text'>;
-  encoding: IngestInfo['encoding'];
-  delimiter: string;
-  warnings: string[];
-  badRows: BadRow[];
-  badRowCount: number;
-  /** Size of the file that was loaded. */
-  bytes: number;
-}
-
-export interface AddSourceOptions extends Omit<IngestOptions, 'onProgress' | 'chunkBytes'> {
-  signal?: AbortSignal;
-  onProgress?: (p: IngestProgress) => void;
-}
+export type { AddSourceOptions, SourceInfo };
 
 export interface DatabaseOptions {
   /** Keep sources across reloads in the browser's private file system (default true where it exists). */
   persist?: boolean;
 }
-
-const makeIngestWorker = () =>
-  new Worker(new URL('../../workers/ingest.worker.ts', import.meta.url), { type: 'module', name: 'jammi-ingest' });
 
 /**
  * The one way the UI (and `window.jammi`) touches data, models and workers. Heavy work runs in workers;
@@ -106,36 +85,7 @@ export class Database extends EventTarget implements LabelApi {
   }
 
   private async ingest(name: string, input: File | Blob | string, options: AddSourceOptions): Promise<SourceInfo> {
-    const blob = typeof input === 'string' ? new Blob([input], { type: 'text/csv' }) : input;
-    const { signal, onProgress, ...ingestOptions } = options;
-    // One fresh worker per load: a cancel terminates it (the only way to stop synchronous parsing mid-flight).
-    const bridge = new WorkerBridge<IngestApi>(makeIngestWorker, {
-      what: `Loading "${name}"`,
-      crashMessage: (detail) => `Loading "${name}" failed in its worker: ${detail}`,
-      oneShot: true,
-    });
-    const { ipc, info } = await bridge
-      .call((api) => api.ingest(blob, ingestOptions, onProgress ? proxy(onProgress) : undefined, this.persist ? name : undefined), { signal })
-      .catch((e: unknown) => {
-      if (e instanceof Error && e.name !== 'AbortError') {
-        const code = e instanceof JammiError && e.code !== 'run_failed' ? e.code : 'bad_csv';
-        throw new JammiError(code, `Could not load "${name}": ${e.message}`);
-      }
-      throw e;
-    });
-    const source: SourceInfo = {
-      name,
-      rows: info.rows,
-      columns: info.columns.map((c) => c.name),
-      types: Object.fromEntries(info.columns.map((c) => [c.name, c.type])),
-      encoding: info.encoding,
-      delimiter: info.delimiter,
-      warnings: info.warnings,
-      badRows: info.badRows,
-      badRowCount: info.badRowCount,
-      bytes: blob.size,
-    };
-    const table = tableFromIPC(ipc);
+    const { table, info: source } = await ingestCsv(name, input, options, this.persist);
     // Labels a crash left behind for an earlier source of this name are not this source's.
     await this.labelSync?.remove(name).catch(() => undefined);
     this.sources.set(name, { table, info: source, labels: new SourceLabels(table) });
@@ -187,31 +137,7 @@ export class Database extends EventTarget implements LabelApi {
   private applyRemote(name: string, change: RemoteChange): void {
     const s = this.sources.get(name);
     if (!s) return;
-    // Only rows whose label really changed count (this tab's own edits come back from the log too).
-    const touched = new Map<string, number>();
-    if ('full' in change) {
-      const before = s.labels;
-      s.labels = new SourceLabels(s.table);
-      restoreEdits(name, s.labels, change.full);
-      for (const column of new Set([...Object.keys(change.full), ...Object.keys(before.edits())])) {
-        if (!s.labels.has(column)) continue;
-        const now = s.labels.all(column);
-        const was = before.has(column) ? before.all(column) : [];
-        let n = 0;
-        for (let r = 0; r < now.length; r++) if (now[r] !== (was[r] ?? null)) n++;
-        if (n > 0) touched.set(column, n);
-      }
-    } else {
-      for (const { column, edits } of change.entries) {
-        try {
-          const { previous, next } = s.labels.set(column, edits);
-          const n = Object.keys(next).filter((r) => previous[Number(r)] !== next[Number(r)]).length;
-          if (n > 0) touched.set(column, (touched.get(column) ?? 0) + n);
-        } catch (e) {
-          console.warn(`jammi: labels from another tab for "${name}" column "${column}" were not applied`, e);
-        }
-      }
-    }
+    const touched = applyRemoteChange(name, s, change);
     if (touched.size === 0) return;
     for (const [column, n] of touched) {
       this.textCache.delete(JSON.stringify([name, column]));
@@ -477,23 +403,4 @@ export class Database extends EventTarget implements LabelApi {
   private changed(): void {
     this.dispatchEvent(new Event('change'));
   }
-}
-
-function restoreEdits(name: string, labels: SourceLabels, edits: LabelEdits): void {
-  for (const [column, rows] of Object.entries(edits)) {
-    try {
-      labels.set(column, rows);
-    } catch (e) {
-      console.warn(`jammi: labels of "${name}" column "${column}" could not be restored`, e);
-    }
-  }
-}
-
-/** Source info whose columns and types follow the labels (a label column added in the app). */
-function withColumns(info: SourceInfo, labels: SourceLabels): SourceInfo {
-  const added = labels.addedColumns().filter((c) => !info.columns.includes(c));
-  if (added.length === 0) return info;
-  const columns = [...info.columns, ...added];
-  const types = Object.fromEntries(columns.map((c) => [c, info.types[c] ?? 'text'])) as SourceInfo['types'];
-  return { ...info, columns, types };
 }

@@ -1,6 +1,6 @@
 import { Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { utf8Column } from './infer';
+import { utf8Column } from './infer-table';
 
 describe('utf8Column (the result table text columns)', () => {
   it('holds exactly what vectorFromArray would: values, nulls, empty strings, non-ASCII', () => {

@@ -2,10 +2,10 @@
  * The WebGPU backend: the same primitives as the CPU backend, as WGSL compute kernels (`kernels/*.wgsl`) over
  * float32 storage buffers. It is tested against the CPU backend in Chromium (`e2e/grad-webgpu.spec.ts`).
  *
- * - Primitives are recorded into one open command encoder / compute pass and submitted together (a "flush") only
- *   when `read()` needs the results, when an upload would overwrite a buffer that recorded work still uses, or after
- *   `maxRecorded` dispatches. A whole training step is then a handful of command buffers; `counters()` counts
- *   submits, dispatches and readbacks. Nothing is read back unless `read()` is called.
+ * - Primitives are recorded into one open command encoder / compute pass (`webgpu/stream.ts`) and submitted
+ *   together (a "flush") only when `read()` needs the results, when an upload would overwrite a buffer that recorded
+ *   work still uses, or after `maxRecorded` dispatches. A whole training step is then a handful of command buffers;
+ *   `counters()` counts submits, dispatches and readbacks. Nothing is read back unless `read()` is called.
  * - Ordering: within one queue, submission order is execution order, and commands inside one encoder run in
  *   record order, so a freed buffer may be reused at once as the output of a later *recorded* dispatch. But
  *   `queue.writeBuffer` runs before the next submitted command buffer, i.e. before work already recorded: an upload
@@ -14,15 +14,19 @@
  * - Freed buffers go to a pool by size class (`webgpu/pool.ts`) and are reused by later primitives.
  * - Small per-call parameters (sizes, shapes, strides) travel in pooled storage buffers written with writeBuffer.
  * - After the device is lost every call throws "The GPU device was lost: …" (and a pending read rejects).
- * - Out of memory: every buffer creation and dispatch runs inside an 'out-of-memory' error scope; a failure (or
- *   going over `memoryBudgetBytes`) throws a GpuOutOfMemoryError (code 'gpu_oom') from the next allocation or
- *   `read()`, so no caller goes on computing with invalid buffers. Each flush's finish + submit runs in its own
- *   scope, named after the kernels it carried.
+ * - Out of memory (`webgpu/faults.ts`, with device loss): every buffer creation and dispatch runs inside an
+ *   'out-of-memory' error scope; a failure (or going over `memoryBudgetBytes`) throws a GpuOutOfMemoryError (code
+ *   'gpu_oom') from the next allocation or `read()`, so no caller goes on computing with invalid buffers. Each
+ *   flush's finish + submit runs in its own scope, named after the kernels it carried.
  */
 import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../backend';
 import { BufferPool } from './webgpu/pool';
-import { Kernels, grid, type KernelKey } from './webgpu/kernels';
+import { AFFINE, BINARY, Kernels, REDUCE, TILE, UNARY, grid, type KernelKey } from './webgpu/kernels';
 import { GpuOutOfMemoryError } from '../errors';
+import { GpuFaults } from './webgpu/faults';
+import { CommandStream, type GpuCounters } from './webgpu/stream';
+
+export type { GpuCounters };
 
 class GpuBuffer implements DeviceBuffer {
   constructor(
@@ -30,13 +34,6 @@ class GpuBuffer implements DeviceBuffer {
     public gpu: GPUBuffer | null,
   ) {}
 }
-
-const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, tanh: 3, erf: 4, sqrt: 5, recip: 6, relu: 7, step: 8, sigmoid: 9, square: 10 };
-const AFFINE = 11;
-const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, eq: 4 };
-const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1 };
-/** Matmul tiles are 64×64 (see matmul.wgsl). */
-const TILE = 64;
 
 export interface WebGpuOptions {
   /** Cap on workgroups per grid dimension (default: the device limit). Tests lower it to exercise 2-D grids. */
@@ -52,28 +49,12 @@ export interface WebGpuOptions {
   maxRecorded?: number;
 }
 
-/** What the backend has sent to the GPU so far (see `WebGpuBackend.counters`). */
-export interface GpuCounters {
-  /** queue.submit calls. */
-  submits: number;
-  /** Compute dispatches recorded (clears and copies not counted). */
-  dispatches: number;
-  /** read() calls that mapped a buffer back to the host. */
-  readbacks: number;
-  /** Flushes forced by an upload into a buffer still bound by recorded work (a subset of submits). */
-  hazardFlushes: number;
-}
-
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   /** Uncaptured WebGPU errors (validation, out of memory), newest last; a correct run leaves this empty. */
-  readonly errors: string[] = [];
+  readonly errors: string[];
   /** Resolves with the reason once the device is lost (e.g. after `device.destroy()`). */
   readonly lost: Promise<string>;
-  private lostReason: string | null = null;
-  /** An out-of-memory error a scope reported since the last check (thrown, then cleared, by the next `check`). */
-  private oom: string | null = null;
-  private readonly scopes = new Set<Promise<void>>();
   private live = 0;
   private readonly pool: BufferPool;
   private readonly kernels: Kernels;
@@ -81,18 +62,9 @@ export class WebGpuBackend implements Backend {
   private readonly wg: number;
   private readonly maxGroups: number;
   private readonly maxBinding: number;
-  private readonly maxRecorded: number;
-  // The open command stream: encoder, its compute pass, what it binds and what to release once it is submitted.
-  private encoder: GPUCommandEncoder | null = null;
-  private pass: GPUComputePassEncoder | null = null;
-  private recorded = 0;
-  private readonly bound = new Set<GPUBuffer>();
-  private readonly isBound = (b: GPUBuffer): boolean => this.bound.has(b);
-  private readonly releaseAfterSubmit: GPUBuffer[] = [];
-  /** Buffers the pool dropped while recorded work still bound them: destroyed after the submit. */
-  private readonly destroyAfterSubmit: GPUBuffer[] = [];
-  private readonly recordedKernels = new Set<string>();
-  private readonly count: GpuCounters = { submits: 0, dispatches: 0, readbacks: 0, hazardFlushes: 0 };
+  private readonly faults: GpuFaults;
+  /** The open command stream: encoder, its compute pass, what it binds and what to release once it is submitted. */
+  private readonly stream: CommandStream;
 
   /** @param device the device (public for tests: `device.destroy()` simulates a lost GPU) */
   constructor(
@@ -104,25 +76,18 @@ export class WebGpuBackend implements Backend {
     this.wg = 2 ** Math.floor(Math.log2(Math.min(256, lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX)));
     this.maxGroups = Math.min(lim.maxComputeWorkgroupsPerDimension, options.dispatchLimit ?? Infinity);
     this.maxBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    this.maxRecorded = Math.max(1, Math.floor(options.maxRecorded ?? 512));
+    const maxRecorded = Math.max(1, Math.floor(options.maxRecorded ?? 512));
+    this.faults = new GpuFaults(device);
+    this.errors = this.faults.errors;
+    this.lost = this.faults.lost;
     const budget = options.memoryBudgetBytes ?? Infinity;
     if (!(budget > 0)) throw new Error(`memoryBudgetBytes must be a positive number of bytes (got ${options.memoryBudgetBytes})`);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, Math.min(256 * 2 ** 20, budget), budget, (create) =>
-      this.inOomScope('allocating a buffer', create),
-      (buf) => (this.bound.has(buf) ? this.destroyAfterSubmit.push(buf) : buf.destroy()),
+      this.faults.inOomScope('allocating a buffer', create),
+      (buf) => (this.stream.bound.has(buf) ? this.stream.destroyAfterSubmit.push(buf) : buf.destroy()),
     );
     this.kernels = new Kernels(device);
-    this.lost = device.lost.then((info) => {
-      this.lostReason = `${info.reason}${info.message ? ` (${info.message})` : ''}`;
-      return this.lostReason;
-    });
-    device.addEventListener('uncapturederror', (e) => {
-      const error = (e as GPUUncapturedErrorEvent).error;
-      const msg = error.message;
-      if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) this.oom ??= msg;
-      if (this.errors.length < 50) this.errors.push(msg);
-      console.error(`WebGpuBackend: ${msg}`);
-    });
+    this.stream = new CommandStream(device, this.pool, this.kernels, this.faults, maxRecorded);
   }
 
   /** Whether the device behind this backend is SwiftShader (CPU emulation), e.g. in headless test browsers. */
@@ -134,34 +99,7 @@ export class WebGpuBackend implements Backend {
   // ---- buffers --------------------------------------------------------------------------------------------
 
   private check(): void {
-    if (this.lostReason !== null) throw new Error(`The GPU device was lost: ${this.lostReason}`);
-    if (this.oom !== null) {
-      const msg = this.oom;
-      this.oom = null;
-      throw new GpuOutOfMemoryError(`GPU out of memory: ${msg}`);
-    }
-  }
-
-  /** Runs `f` inside an 'out-of-memory' error scope; an error it reports is thrown by the next `check()`. */
-  private inOomScope<T>(what: string, f: () => T): T {
-    this.device.pushErrorScope('out-of-memory');
-    try {
-      return f();
-    } finally {
-      const p: Promise<void> = this.device.popErrorScope().then(
-        (err) => {
-          if (err) this.oom ??= `${what}: ${err.message}`;
-        },
-        () => undefined, // a lost device rejects pops; `lost` reports that
-      );
-      this.scopes.add(p);
-      void p.finally(() => this.scopes.delete(p));
-    }
-  }
-
-  /** Waits until every error scope opened so far has reported (they settle in queue order). */
-  private async settleScopes(): Promise<void> {
-    while (this.scopes.size > 0) await Promise.all([...this.scopes]);
+    this.faults.check();
   }
 
   private gpu(b: DeviceBuffer): GPUBuffer {
@@ -180,7 +118,7 @@ export class WebGpuBackend implements Backend {
     if (!Number.isInteger(size) || size < 0) throw new Error(`WebGpuBackend: bad buffer size ${size}`);
     if (size * 4 > this.maxBinding)
       throw new Error(`WebGpuBackend: a buffer of ${size} floats (${(size / 2 ** 18).toFixed(1)} MiB) exceeds this device's storage binding limit of ${(this.maxBinding / 2 ** 20).toFixed(0)} MiB`);
-    const gpu = this.roomy(() => this.pool.acquire(size * 4, true, forWrite ? this.isBound : undefined));
+    const gpu = this.roomy(() => this.pool.acquire(size * 4, true, forWrite ? this.stream.isBound : undefined));
     this.live++;
     return new GpuBuffer(size, gpu);
   }
@@ -189,19 +127,9 @@ export class WebGpuBackend implements Backend {
   private scratch(data: Uint32Array | Int32Array): GPUBuffer {
     // NOTE: scratch is exempt from the budget's refusal (still counted): it is taken after the op's output buffer,
     // and refusing it would leak that output.
-    const g = this.pool.acquire(data.byteLength, false, this.isBound);
-    this.writeBuffer(g, data);
+    const g = this.pool.acquire(data.byteLength, false, this.stream.isBound);
+    this.stream.writeBuffer(g, data);
     return g;
-  }
-
-  /** queue.writeBuffer, flushing first when recorded (unsubmitted) work binds `g`: the write would overtake it. */
-  private writeBuffer(g: GPUBuffer, data: Float32Array | Uint32Array | Int32Array): void {
-    if (data.byteLength === 0) return;
-    if (this.bound.has(g)) {
-      this.count.hazardFlushes++;
-      this.flush();
-    }
-    this.device.queue.writeBuffer(g, 0, unshared(data));
   }
 
   /**
@@ -212,48 +140,10 @@ export class WebGpuBackend implements Backend {
     try {
       return f();
     } catch (e) {
-      if (!(e instanceof GpuOutOfMemoryError) || this.releaseAfterSubmit.length === 0) throw e;
+      if (!(e instanceof GpuOutOfMemoryError) || this.stream.releaseAfterSubmit.length === 0) throw e;
       this.flush();
       return f();
     }
-  }
-
-  /** The open command encoder (created on demand), with no compute pass open. */
-  private openEncoder(): GPUCommandEncoder {
-    if (this.pass !== null) {
-      this.pass.end();
-      this.pass = null;
-    }
-    return (this.encoder ??= this.device.createCommandEncoder({ label: 'jammi grad' }));
-  }
-
-  /** Zeroes `bytes` of `g` in the command stream (ordered with the recorded dispatches). */
-  private clear(g: GPUBuffer, bytes: number): void {
-    this.openEncoder().clearBuffer(g, 0, bytes);
-    this.bound.add(g);
-    this.afterRecord();
-  }
-
-  /** Record one kernel; its scratch buffers go back to the pool after the flush that submits it. */
-  private run(key: KernelKey, bindings: readonly (GPUBuffer | undefined)[], groups: readonly [number, number, number], scratch: GPUBuffer[]): void {
-    try {
-      const recorded = this.inOomScope(`recording ${key.file}.${key.entry}`, () => {
-        if (this.pass === null) this.pass = (this.encoder ??= this.device.createCommandEncoder({ label: 'jammi grad' })).beginComputePass();
-        return this.kernels.record(this.pass, key, bindings, groups);
-      });
-      if (recorded) {
-        this.count.dispatches++;
-        this.recordedKernels.add(`${key.file}.${key.entry}`);
-        for (const b of bindings) if (b !== undefined) this.bound.add(b);
-      }
-    } finally {
-      this.releaseAfterSubmit.push(...scratch);
-    }
-    this.afterRecord();
-  }
-
-  private afterRecord(): void {
-    if (++this.recorded >= this.maxRecorded) this.flush();
   }
 
   /**
@@ -261,31 +151,12 @@ export class WebGpuBackend implements Backend {
    * that would overtake recorded work, and every `maxRecorded` dispatches; callers may call it to bound latency.
    */
   flush(): void {
-    const enc = this.encoder;
-    if (this.pass !== null) this.pass.end();
-    this.pass = null;
-    this.encoder = null;
-    this.recorded = 0;
-    this.bound.clear();
-    const kernels = [...this.recordedKernels].join(', ');
-    this.recordedKernels.clear();
-    try {
-      if (enc !== null && this.lostReason === null) {
-        this.inOomScope(`submitting ${kernels || 'copies'}`, () => this.device.queue.submit([enc.finish()]));
-        this.count.submits++;
-      }
-    } finally {
-      // Released only now: their writeBuffer-ed contents were needed by the work just submitted.
-      if (this.lostReason === null) for (const s of this.releaseAfterSubmit) this.pool.release(s);
-      this.releaseAfterSubmit.length = 0;
-      for (const b of this.destroyAfterSubmit) b.destroy();
-      this.destroyAfterSubmit.length = 0;
-    }
+    this.stream.flush();
   }
 
   /** Submits, dispatches and readbacks so far (a copy). */
   counters(): GpuCounters {
-    return { ...this.count };
+    return { ...this.stream.count };
   }
 
   /** A 1-D grid of workgroups of `this.wg` invocations covering `n` elements. */
@@ -297,20 +168,20 @@ export class WebGpuBackend implements Backend {
     const out = this.alloc(size);
     if (size === 0) return out;
     if (value === 0) {
-      this.clear(out.gpu!, size * 4);
+      this.stream.clear(out.gpu!, size * 4);
       return out;
     }
     const p = new Uint32Array([size, 0, 0, 0]);
     new Float32Array(p.buffer)[2] = value;
     const ps = this.scratch(p);
-    this.run({ file: 'strided', entry: 'fill', constants: { WG: this.wg } }, [ps, undefined, out.gpu!], this.grid1(size), [ps]);
+    this.stream.run({ file: 'strided', entry: 'fill', constants: { WG: this.wg } }, [ps, undefined, out.gpu!], this.grid1(size), [ps]);
     return out;
   }
 
   upload(data: Float32Array | Float64Array): DeviceBuffer {
     const out = this.alloc(data.length, true);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-    this.writeBuffer(out.gpu!, f32);
+    this.stream.writeBuffer(out.gpu!, f32);
     return out;
   }
 
@@ -322,18 +193,18 @@ export class WebGpuBackend implements Backend {
     this.roomy(() => this.pool.reserve(bytes));
     let staging: GPUBuffer;
     try {
-      staging = this.inOomScope('allocating a read-back buffer', () => this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+      staging = this.faults.inOomScope('allocating a read-back buffer', () => this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     } catch (e) {
       this.pool.unreserve(bytes);
       throw e;
     }
     try {
-      this.openEncoder().copyBufferToBuffer(src, 0, staging, 0, bytes);
+      this.stream.openEncoder().copyBufferToBuffer(src, 0, staging, 0, bytes);
       this.flush();
-      this.count.readbacks++;
+      this.stream.count.readbacks++;
       // NOTE: race with device loss: a mapAsync on a device that is going away must not leave us waiting forever.
       await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost]);
-      await this.settleScopes();
+      await this.faults.settleScopes();
       this.check();
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
@@ -351,7 +222,7 @@ export class WebGpuBackend implements Backend {
     const b = buf as GpuBuffer;
     if (b.gpu === null) return;
     // After device loss the buffer is gone anyway; disposing must still work so that cleanup code does not throw.
-    if (this.lostReason === null) this.pool.release(b.gpu);
+    if (this.faults.lostReason === null) this.pool.release(b.gpu);
     b.gpu = null;
     this.live--;
   }
@@ -380,7 +251,7 @@ export class WebGpuBackend implements Backend {
     f[1] = scale;
     f[2] = shift;
     const ps = this.scratch(p);
-    this.run({ file: 'unary', entry: 'main', constants: { WG: this.wg, OP: op } }, [ps, xg, out.gpu!], this.grid1(x.size), [ps]);
+    this.stream.run({ file: 'unary', entry: 'main', constants: { WG: this.wg, OP: op } }, [ps, xg, out.gpu!], this.grid1(x.size), [ps]);
     return out;
   }
 
@@ -410,7 +281,7 @@ export class WebGpuBackend implements Backend {
     info.set(a.strides.slice(0, r), 4 + r);
     info.set(b.strides.slice(0, r), 4 + 2 * r);
     const ps = this.scratch(info);
-    this.run({ file: 'binary', entry: 'main', constants: { WG: this.wg, OP: code } }, [ps, ag, bg, out.gpu!], this.grid1(size), [ps]);
+    this.stream.run({ file: 'binary', entry: 'main', constants: { WG: this.wg, OP: code } }, [ps, ag, bg, out.gpu!], this.grid1(size), [ps]);
     return out;
   }
 
@@ -428,7 +299,7 @@ export class WebGpuBackend implements Backend {
     // invocation per output keeps every invocation busy.
     const wide = n >= 64 && outputs < 4096;
     const key: KernelKey = { file: 'reduce', entry: wide ? 'reduce_wide' : 'reduce_narrow', constants: { WG: this.wg, OP: REDUCE[op] } };
-    this.run(key, [ps, xg, out.gpu!], wide ? grid(outputs, this.maxGroups) : this.grid1(outputs), [ps]);
+    this.stream.run(key, [ps, xg, out.gpu!], wide ? grid(outputs, this.maxGroups) : this.grid1(outputs), [ps]);
     return out;
   }
 
@@ -447,7 +318,7 @@ export class WebGpuBackend implements Backend {
     if (rows * n > x.size) throw new Error(`softmaxRows: [${rows}, ${n}] over a buffer of ${x.size}`);
     const out = this.alloc(rows * n);
     const ps = this.rowParams(rows, n, 0);
-    this.run({ file: 'rows', entry: 'softmax_rows', constants: { WG: this.wg } }, [ps, xg, out.gpu!], grid(rows, this.maxGroups), [ps]);
+    this.stream.run({ file: 'rows', entry: 'softmax_rows', constants: { WG: this.wg } }, [ps, xg, out.gpu!], grid(rows, this.maxGroups), [ps]);
     return out;
   }
 
@@ -457,7 +328,7 @@ export class WebGpuBackend implements Backend {
     const y = this.alloc(rows * n);
     const rstd = this.alloc(rows);
     const ps = this.rowParams(rows, n, eps);
-    this.run({ file: 'rows', entry: 'normalize_rows', constants: { WG: this.wg } }, [ps, xg, y.gpu!, rstd.gpu!], grid(rows, this.maxGroups), [ps]);
+    this.stream.run({ file: 'rows', entry: 'normalize_rows', constants: { WG: this.wg } }, [ps, xg, y.gpu!, rstd.gpu!], grid(rows, this.maxGroups), [ps]);
     return { y, rstd };
   }
 
@@ -471,7 +342,7 @@ export class WebGpuBackend implements Backend {
     info.set(shape, 4);
     info.set(view.strides.slice(0, r), 4 + r);
     const ps = this.scratch(info);
-    this.run({ file: 'strided', entry, constants: { WG: this.wg } }, [ps, src, dst], this.grid1(size), [ps]);
+    this.stream.run({ file: 'strided', entry, constants: { WG: this.wg } }, [ps, src, dst], this.grid1(size), [ps]);
   }
 
   copy(src: View, shape: readonly number[]): DeviceBuffer {
@@ -505,14 +376,14 @@ export class WebGpuBackend implements Backend {
     if (batch * m * n === 0) return out;
     if (k === 0) {
       // NOTE: an empty inner axis gives zeros; the kernel would leave the (pooled, dirty) buffer as it was.
-      this.clear(out.gpu!, batch * m * n * 4);
+      this.stream.clear(out.gpu!, batch * m * n * 4);
       return out;
     }
     // The batch goes on the z axis, in chunks when it exceeds the per-dimension limit.
     for (let base = 0; base < batch; base += this.maxGroups) {
       const chunk = Math.min(this.maxGroups, batch - base);
       const ps = this.scratch(new Uint32Array([m, n, k, d.transA ? 1 : 0, d.transB ? 1 : 0, d.aBatchStride, d.bBatchStride, base]));
-      this.run({ file: 'matmul', entry: 'main' }, [ps, ag, bg, out.gpu!], [gx, gy, chunk], [ps]);
+      this.stream.run({ file: 'matmul', entry: 'main' }, [ps, ag, bg, out.gpu!], [gx, gy, chunk], [ps]);
     }
     return out;
   }
@@ -525,7 +396,7 @@ export class WebGpuBackend implements Backend {
     if (out.size === 0) return out;
     const ps = this.scratch(new Uint32Array([out.size, rowSize]));
     const is = this.scratch(idx);
-    this.run({ file: 'gather', entry: 'gather', constants: { WG: this.wg } }, [ps, tg, is, out.gpu!], this.grid1(out.size), [ps, is]);
+    this.stream.run({ file: 'gather', entry: 'gather', constants: { WG: this.wg } }, [ps, tg, is, out.gpu!], this.grid1(out.size), [ps, is]);
     return out;
   }
 
@@ -543,24 +414,16 @@ export class WebGpuBackend implements Backend {
     for (let i = 0; i < idx.length; i++) rows[numRows + 1 + next[idx[i]]++] = i;
     const ps = this.scratch(new Uint32Array([out.size, rowSize]));
     const rs = this.scratch(rows);
-    this.run({ file: 'gather', entry: 'scatter_add', constants: { WG: this.wg } }, [ps, sg, undefined, out.gpu!, rs], this.grid1(out.size), [ps, rs]);
+    this.stream.run({ file: 'gather', entry: 'scatter_add', constants: { WG: this.wg } }, [ps, sg, undefined, out.gpu!, rs], this.grid1(out.size), [ps, rs]);
     return out;
   }
 
   /** Release the pool and the device; the backend is unusable afterwards. */
   destroy(): void {
-    this.encoder = null;
-    this.pass = null;
-    this.bound.clear();
-    this.releaseAfterSubmit.length = 0;
+    this.stream.drop();
     this.pool.clear();
     this.device.destroy();
   }
-}
-
-/** writeBuffer takes views of plain ArrayBuffers; a view of a SharedArrayBuffer is copied first. */
-function unshared<T extends Float32Array | Uint32Array | Int32Array>(a: T): T & { buffer: ArrayBuffer } {
-  return (a.buffer instanceof ArrayBuffer ? a : a.slice()) as T & { buffer: ArrayBuffer };
 }
 
 /** Strides must be non-negative integers, one per axis (the kernels index in u32). */

@@ -11,6 +11,15 @@ import reduceSrc from '../../kernels/reduce.wgsl?raw';
 import rowsSrc from '../../kernels/rows.wgsl?raw';
 import stridedSrc from '../../kernels/strided.wgsl?raw';
 import unarySrc from '../../kernels/unary.wgsl?raw';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../../backend';
+
+/** Op codes of the unary / binary / reduce kernels (the `OP` override constant). */
+export const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, tanh: 3, erf: 4, sqrt: 5, recip: 6, relu: 7, step: 8, sigmoid: 9, square: 10 };
+export const AFFINE = 11;
+export const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, eq: 4 };
+export const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1 };
+/** Matmul tiles are 64×64 (see matmul.wgsl). */
+export const TILE = 64;
 
 const sources = { binary: binarySrc, gather: gatherSrc, matmul: matmulSrc, reduce: reduceSrc, rows: rowsSrc, strided: stridedSrc, unary: unarySrc };
 export type KernelFile = keyof typeof sources;
