@@ -44,6 +44,7 @@ export function OfflineIndicator({ db }: { db: Database }) {
   const supported = 'serviceWorker' in navigator && !import.meta.env.DEV;
   const [stored, setStored] = useState<Stored>(import.meta.env.DEV ? 'dev' : supported ? 'storing' : 'unsupported');
   const clicked = useRef(false);
+  const reloading = useRef(false);
   const [takenOver, setTakenOver] = useState(false);
   const {
     offlineReady: [offlineReady],
@@ -52,7 +53,14 @@ export function OfflineIndicator({ db }: { db: Database }) {
   } = useRegisterSW({
     // The new version has taken control. Reload at once only if this tab asked for it; when another tab did, this
     // one may be mid-run (or holding results on screen): it says so and reloads on its own click.
-    onNeedReload: () => (clicked.current ? location.reload() : setTakenOver(true)),
+    // NOTE: vite-plugin-pwa adds its 'controlling' listener each time it shows the prompt, so this can be called more
+    // than once for one update: reload once, or a second reload interrupts the first page load.
+    onNeedReload: () => {
+      if (!clicked.current) return setTakenOver(true);
+      if (reloading.current) return;
+      reloading.current = true;
+      location.reload();
+    },
     onRegisterError: (e) => {
       console.warn('jammi: the offline app could not be installed', e);
       setStored('failed');
