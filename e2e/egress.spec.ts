@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { datasetPath, openApp, sharedDir } from './helpers';
+import { openApp, sharedDir, smsRows } from './helpers';
 import { watchCsp } from './csp';
 
 /**
@@ -31,19 +31,6 @@ async function hubServer() {
   return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-function smsCsv(n: number): string {
-  const out: string[] = [];
-  let record = '';
-  for (const line of fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n')) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
-
 test('a full journey talks only to the app origin and the configured model host', async ({ page, baseURL }) => {
   test.setTimeout(400_000);
   const hub = await hubServer();
@@ -63,7 +50,7 @@ test('a full journey talks only to the app origin and the configured model host'
     const csvOut = await jammi.export('sms', 'csv');
     const adapter = await jammi.exportAdapter(job.modelId);
     return { rows: [served.numRows, fromHub.numRows, tuned.numRows], status: report.status, sizes: [arrow.size, csvOut.size, Object.keys(adapter).length] };
-  }, { csv: smsCsv(60), hubHost: hub.host });
+  }, { csv: smsRows(60), hubHost: hub.host });
   await hub.stop();
   expect(out.rows).toEqual([60, 60, 60]);
   expect(out.status).toBe('completed');

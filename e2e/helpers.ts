@@ -6,6 +6,22 @@ import { expect, type Page } from '@playwright/test';
 export const sharedDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared');
 export const datasetPath = (name: string) => path.join(sharedDir, 'datasets', name);
 
+/** The header and the first `n` records of sms-spam.csv as CSV text (records may span lines inside quotes). */
+export function smsRows(n: number): string {
+  const lines = fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n');
+  const out = [lines[0]];
+  // Counting unescaped quotes keeps multi-line records whole.
+  let record = '';
+  for (const line of lines.slice(1)) {
+    record = record ? `${record}\n${line}` : line;
+    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
+    if (record.trim()) out.push(record);
+    record = '';
+    if (out.length > n) break;
+  }
+  return out.join('\n') + '\n';
+}
+
 /** Opens the app and waits until `window.jammi` is ready. */
 export async function openApp(page: Page): Promise<void> {
   const errors: string[] = [];
