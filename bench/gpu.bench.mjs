@@ -5,12 +5,11 @@
 // JAMMI_GPU_TINY=1: tiny sizes (a dry run on SwiftShader proves the script end to end; the figures mean nothing).
 import fs from 'node:fs';
 import os from 'node:os';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from './browser.mjs';
 import { loadGrad } from './grad-load.mjs';
-import { batchData, inPage, pytorch } from './lora-step.bench.mjs';
+import { batchData, filesServer, inPage, pytorch } from './lora-step.bench.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TINY = process.env.JAMMI_GPU_TINY === '1';
@@ -105,13 +104,7 @@ export async function run({ baseURL }) {
     log(`PyTorch skipped: ${e.message.split('\n')[0]}`);
   }
   await loadGrad(); // writes bench/out/grad-bundle.mjs, served to the page
-  const files = { '/grad-bundle.mjs': [fs.readFileSync(path.join(here, 'out', 'grad-bundle.mjs')), 'text/javascript'], '/model.safetensors': [weightsBytes, 'application/octet-stream'] };
-  const side = http.createServer((req, res) => {
-    const f = files[req.url];
-    res.writeHead(f ? 200 : 404, { 'Content-Type': f?.[1] ?? 'text/plain', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
-    res.end(f?.[0]);
-  });
-  await new Promise((r) => side.listen(0, '127.0.0.1', r));
+  const side = await filesServer(weightsBytes);
   common.filesURL = `http://127.0.0.1:${side.address().port}`;
   const browser = await launch();
   let mm, step, stepOld, infer;

@@ -237,6 +237,18 @@ async function wasmStepInWorker(lib, { measureSrc, threads, data }) {
 }
 
 /** `data.maxRecorded` (WebGPU): dispatches per command buffer (1: a submit per primitive, the old behaviour). */
+/** A tiny CORS server on a free 127.0.0.1 port serving the engine bundle (bench/out/grad-bundle.mjs) and the weights; close it when done. */
+export async function filesServer(weightsBytes) {
+  const files = { '/grad-bundle.mjs': [fs.readFileSync(path.join(here, 'out', 'grad-bundle.mjs')), 'text/javascript'], '/model.safetensors': [weightsBytes, 'application/octet-stream'] };
+  const side = http.createServer((req, res) => {
+    const f = files[req.url];
+    res.writeHead(f ? 200 : 404, { 'Content-Type': f?.[1] ?? 'text/plain', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
+    res.end(f?.[0]);
+  });
+  await new Promise((r) => side.listen(0, '127.0.0.1', r));
+  return side;
+}
+
 export async function inPage(page, kind, data) {
   return page.evaluate(
     async ({ kind, src, data }) => {
@@ -292,13 +304,7 @@ export async function run({ baseURL }) {
 
   // The lab page has no src/nn, and a 90 MB Playwright route is unreliable: a tiny CORS server (cross-origin
   // isolated pages accept it with Cross-Origin-Resource-Policy) hands the page the engine bundle and the weights.
-  const files = { '/grad-bundle.mjs': [fs.readFileSync(path.join(here, 'out', 'grad-bundle.mjs')), 'text/javascript'], '/model.safetensors': [weightsBytes, 'application/octet-stream'] };
-  const side = http.createServer((req, res) => {
-    const f = files[req.url];
-    res.writeHead(f ? 200 : 404, { 'Content-Type': f?.[1] ?? 'text/plain', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' });
-    res.end(f?.[0]);
-  });
-  await new Promise((r) => side.listen(0, '127.0.0.1', r));
+  const side = await filesServer(weightsBytes);
   common.filesURL = `http://127.0.0.1:${side.address().port}`;
   const browser = await launch();
   let cpuPage, gpu, adapter = 'no adapter', software = false, probe = null, skipWhy = 'no WebGPU adapter';

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { datasetPath, openApp } from './helpers';
+import { openApp, smsRows } from './helpers';
 import { corpus, caseCount, csvBytes, derivedAdapter, derivedModel, trainingCsv, validAdapterZip, type Case } from './corpus/derive';
 import { watchCsp } from './csp';
 
@@ -12,20 +11,6 @@ import { watchCsp } from './csp';
  */
 
 const SOURCE_ROWS = 40;
-
-function smsCsv(n: number): string {
-  const text = fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8');
-  const out: string[] = [];
-  let record = '';
-  for (const line of text.split('\n')) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
 
 /** What the page gets back from one case: an error message, or what was accepted. */
 type Outcome = { error: string } | { ok: Record<string, unknown> };
@@ -73,7 +58,7 @@ test(`bad-input corpus: ${caseCount} cases, each its specific error, nothing loa
     const adapter = await jammi.loadAdapter(zip);
     const labels = async (model: string) => [...(await jammi.infer({ source: 'kept', model, columns: ['text'], key: 'id', backend: 'wasm' })).getChild('label')!];
     return { adapter, model: await labels('bert-tiny-sentiment'), adapted: await labels(adapter), rows: (await jammi.getSource('kept')).numRows };
-  }, { csv: smsCsv(SOURCE_ROWS) });
+  }, { csv: smsRows(SOURCE_ROWS) });
   expect(before.rows).toBe(SOURCE_ROWS);
   expect(before.adapted.length).toBe(SOURCE_ROWS);
   expect(before.adapted.every((l) => l === 'calm' || l === 'excited')).toBe(true);

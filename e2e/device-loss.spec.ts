@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { datasetPath, openApp } from './helpers';
+import { openApp, smsRows } from './helpers';
 import { checkAgainstReference, inferInPage, reference, textsCsv } from './infer-helpers';
 
 const MODEL = 'bert-tiny-sentiment';
@@ -39,19 +38,6 @@ test('inference: a GPU device lost mid-run fails that call clearly; the next cal
   const again = await inferInPage(page, options);
   expect(again.metadata['jammi.device_recreated']).toBeUndefined();
 });
-
-function smsRows(n: number): string {
-  const out: string[] = [];
-  let record = '';
-  for (const line of fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n')) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
 
 /**
  * Training on our engine (encoder target, WebGPU on SwiftShader, tiny): the device is destroyed at the start of

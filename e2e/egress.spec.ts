@@ -1,9 +1,5 @@
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { datasetPath, openApp, sharedDir } from './helpers';
+import { hubServer, openApp, smsRows } from './helpers';
 import { watchCsp } from './csp';
 
 /**
@@ -12,37 +8,6 @@ import { watchCsp } from './csp';
  * the browser makes — the page's and its workers' — and asserting each goes to the app's own origin or the
  * configured model host, and nowhere else.
  */
-
-/** A Hub-layout host over ../shared/models on an ephemeral loopback port (the "configured model host"). */
-async function hubServer() {
-  const root = path.join(sharedDir, 'models');
-  const server = http.createServer((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    const m = /^\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = m ? path.resolve(root, m[1], m[2]) : '';
-    if (!m || !file.startsWith(root + path.sep) || !fs.existsSync(file)) {
-      res.statusCode = 404;
-      return res.end('Entry not found');
-    }
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
-}
-
-function smsCsv(n: number): string {
-  const out: string[] = [];
-  let record = '';
-  for (const line of fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n')) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
 
 test('a full journey talks only to the app origin and the configured model host', async ({ page, baseURL }) => {
   test.setTimeout(400_000);
@@ -63,7 +28,7 @@ test('a full journey talks only to the app origin and the configured model host'
     const csvOut = await jammi.export('sms', 'csv');
     const adapter = await jammi.exportAdapter(job.modelId);
     return { rows: [served.numRows, fromHub.numRows, tuned.numRows], status: report.status, sizes: [arrow.size, csvOut.size, Object.keys(adapter).length] };
-  }, { csv: smsCsv(60), hubHost: hub.host });
+  }, { csv: smsRows(60), hubHost: hub.host });
   await hub.stop();
   expect(out.rows).toEqual([60, 60, 60]);
   expect(out.status).toBe('completed');

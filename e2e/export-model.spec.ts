@@ -8,22 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
-import { datasetPath, openApp, readDownload } from './helpers';
-
-/** The first `n` records of sms-spam.csv as CSV text (records may span lines inside quotes). */
-function smsRows(n: number): string {
-  const lines = fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n');
-  const out = [lines[0]];
-  let record = '';
-  for (const line of lines.slice(1)) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
+import { openApp, readDownload, smsRows } from './helpers';
 
 const cases = [
   { target: 'encoder', base: 'bert-tiny-sentiment', config: { epochs: 1, batch_size: 16, max_seq_length: 64, learning_rate: 1e-2 } },

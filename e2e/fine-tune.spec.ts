@@ -1,22 +1,5 @@
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { datasetPath, openApp } from './helpers';
-
-/** The first `n` rows of sms-spam.csv as CSV text (the header kept). */
-function smsRows(n: number): string {
-  const lines = fs.readFileSync(datasetPath('sms-spam.csv'), 'utf8').split('\n');
-  const out = [lines[0]];
-  // Records may span lines inside quotes; counting unescaped quotes keeps records whole.
-  let record = '';
-  for (const line of lines.slice(1)) {
-    record = record ? `${record}\n${line}` : line;
-    if ((record.match(/"/g)?.length ?? 0) % 2 === 1) continue;
-    if (record.trim()) out.push(record);
-    record = '';
-    if (out.length > n) break;
-  }
-  return out.join('\n') + '\n';
-}
+import { openApp, smsRows } from './helpers';
 
 test('head target: fine-tune, classify with it, export, load back, classify again — same labels', async ({ page }) => {
   test.setTimeout(300_000);

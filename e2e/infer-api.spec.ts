@@ -1,41 +1,11 @@
-import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { openApp, sharedDir } from './helpers';
+import { hubServer, openApp } from './helpers';
 import { checkAgainstReference, inferError, inferInPage, reference, textsCsv } from './infer-helpers';
 
 const MODEL = 'bert-tiny-sentiment';
 
 async function addReferenceSource(page: Page, name: string, model = MODEL) {
   await page.evaluate(([n, csv]) => window.jammi!.addSource(n, csv), [name, textsCsv(reference(model).texts)]);
-}
-
-/** A Hub-layout host (`/<id>/resolve/<rev>/<file>`) over ../shared/models, with CORS, on an ephemeral port. */
-async function hubServer() {
-  const requests: string[] = [];
-  const root = path.join(sharedDir, 'models');
-  const server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    const m = /^\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = m ? path.resolve(root, m[1], m[2]) : '';
-    if (!m || !file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.statusCode = 404;
-      return res.end('Entry not found');
-    }
-    res.setHeader('Content-Type', 'application/octet-stream');
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return { host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, stop };
 }
 
 test('Hub path: a model fetched from a Hub-layout host is cached and still works with the host gone', async ({ page }) => {

@@ -1,13 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { chromiumArgs, chromiumPath } from '../scripts/chromium-path.mjs';
-import { openApp, readDownload, sharedDir } from './helpers';
+import { hubServer, openApp, readDownload } from './helpers';
 import { checkAgainstReference, inferInPage, reference, textsCsv } from './infer-helpers';
 
 // The one spec that lets the app's service worker run (playwright.config.ts blocks it elsewhere).
@@ -195,22 +193,9 @@ test('a new version waits for a click, and never reloads a tab in the middle of 
 
 test('a model used once from a Hub-layout host classifies offline on the next visit', async ({ context, page }) => {
   // A Hub-layout host over ../shared/models, with CORS, on another port (so another origin).
-  const served: string[] = [];
-  const root = path.join(sharedDir, 'models');
-  const hub = http.createServer((req, res) => {
-    served.push(req.url ?? '');
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    const m = /^\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = m ? path.resolve(root, m[1], m[2]) : '';
-    if (!m || !file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.statusCode = 404;
-      return res.end('Entry not found');
-    }
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
-  const host = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+  const hub = await hubServer();
+  const served = hub.requests;
+  const host = hub.host;
   try {
     await openApp(page);
     await page.evaluate((csv) => window.jammi!.addSource('hub-reviews', csv), textsCsv(reference(MODEL).texts));
@@ -230,10 +215,7 @@ test('a model used once from a Hub-layout host classifies offline on the next vi
     expect(offline.columns.label).toEqual(online.columns.label);
     expect(served.length).toBe(before); // nothing reached the host
   } finally {
-    await new Promise<void>((resolve) => {
-      hub.close(() => resolve());
-      hub.closeAllConnections();
-    });
+    await hub.stop();
   }
 });
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ingestCsv } from '../data/ingest';
-import { Rng } from '../grad/rng';
+import { seededOrder } from './suggester';
 
 export const datasetsDir = path.resolve(__dirname, '../../../shared/datasets');
 
@@ -27,16 +27,8 @@ export async function readLabelled(file: string): Promise<Labelled> {
   return out;
 }
 
-/** A seeded permutation of 0 … n−1 (Fisher–Yates). */
-export function permutation(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
+/** A seeded permutation of 0 … n−1 (Fisher–Yates): the suggester's own. */
+export const permutation = seededOrder;
 
 /** Seeded 80/20 split: the first 80 % of a permutation trains, the rest is held out. */
 export function split(data: Labelled, seed: number, testShare = 0.2): { train: Labelled; test: Labelled } {

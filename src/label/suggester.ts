@@ -153,7 +153,8 @@ export class SuggesterCore {
   }
 }
 
-function seededOrder(n: number, seed: number): number[] {
+/** A seeded permutation of 0 … n−1 (Fisher–Yates). */
+export function seededOrder(n: number, seed: number): number[] {
   const rng = new Rng(seed);
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {

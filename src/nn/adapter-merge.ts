@@ -107,8 +107,8 @@ export function l2Normalize(rows: Float32Array[]): Float32Array[] {
   });
 }
 
-/** Applies a saved projection head to embeddings on the CPU: logits per row (the inference path). */
-export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<string, F32Entry>, embeddings: Float32Array[]): Float32Array[] {
+/** A projection-head adapter's tensors, rank r, embedding dim, class count and LoRA scale s. */
+export function projectionHeadParts(config: HeadAdapterConfig, tensors: Map<string, F32Entry>) {
   const get = (name: string) => {
     const t = tensors.get(name);
     if (!t) throw new Error(`The projection-head adapter has no ${name}.`);
@@ -119,8 +119,14 @@ export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<stri
   const W = get('classifier.weight');
   const bias = get('classifier.bias');
   const [r, dim] = A.shape;
-  const n = W.shape[0];
+  const classes = W.shape[0];
   const s = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
+  return { A, B, W, bias, r, dim, classes, s };
+}
+
+/** Applies a saved projection head to embeddings on the CPU: logits per row (the inference path). */
+export function applyProjectionHead(config: HeadAdapterConfig, tensors: Map<string, F32Entry>, embeddings: Float32Array[]): Float32Array[] {
+  const { A, B, W, bias, r, dim, classes: n, s } = projectionHeadParts(config, tensors);
   return l2Normalize(embeddings).map((x) => {
     if (x.length !== dim) throw new Error(`Embeddings have ${x.length} dimensions; the adapter expects ${dim}.`);
     const ax = new Float32Array(r);

@@ -2,16 +2,11 @@
 // holds the JS backend to, on 1 and 2 threads; and byte-identical parameters after a few training steps on 1
 // and 2 threads (the same seed must give the same adapter whatever the thread count).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AdamW, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad, type Backend } from '../grad';
+import { AdamW, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
 import { createWasmBackend, type WasmBackend } from '../grad/backends/wasm';
-import { loadClassifier, writeSafetensors, type F32Entry } from './index';
+import { CASES, setup, torchStep, type TorchStep } from './lora-step.test-util';
 
-const MODELS = path.resolve(__dirname, '../../../shared/models');
-const SCRIPT = path.resolve(__dirname, 'testdata/lora_step.py');
 const PYTHON = process.env.JAMMI_TORCH_PYTHON ?? '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
@@ -23,56 +18,14 @@ const wasm = async (threads: number, parallelMin?: number): Promise<WasmBackend>
   return b;
 };
 
-const CASES: [string, string[], string[]][] = [
-  ['bert-tiny-sentiment', ['query', 'value'], ['classifier.weight', 'classifier.bias']],
-  ['roberta-tiny-spam', ['query', 'value'], ['classifier.out_proj.weight', 'classifier.out_proj.bias']],
-  ['distilbert-tiny-emotion', ['q_lin', 'v_lin'], ['classifier.weight', 'classifier.bias']],
-  ['modernbert-tiny-cls', ['Wqkv', 'Wo'], ['classifier.weight', 'classifier.bias']],
-  ['modernbert-tiny-mean', ['Wqkv', 'Wi'], ['classifier.weight', 'classifier.bias', 'head.dense.weight']],
-];
-
-function setup(name: string, targets: string[], head: string[], backend: Backend) {
-  const dir = path.join(MODELS, name);
-  const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const model = loadClassifier({ config, weights: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) }, backend);
-  const lora = model.addLora(targets, { r: 4, alpha: 8, seed: 7 });
-  const adapter: Record<string, F32Entry> = {};
-  for (const t of lora) {
-    const pname = t.name as string;
-    if (pname.endsWith('lora_B.weight')) {
-      const init = Tensor.fromData(backend, Rng.forKey(11, pname).fillNormal(new Float32Array(t.size), 0.3), t.shape);
-      t.assign(init);
-      init.dispose();
-    }
-    adapter[pname] = { shape: t.shape, data: Float32Array.from(t.dataSync()) };
-  }
-  const headParams = head.map((n) => model.params.get(n) as Tensor);
-  for (const p of headParams) p.requiresGrad = true;
-  const trainable = [...lora, ...headParams];
-  const labels = ref.input_ids.map((_, i) => (i * 7) % model.labels.length);
-  return { dir, ref, model, adapter, trainable, labels };
-}
-
 describe('one LoRA step on the wasm backend vs PyTorch (r = 4, head trainable)', () => {
   it.skipIf(!hasTorch).each(CASES)('%s: loss, gradients, clipped norm and AdamW update agree on 1 and 2 threads', async (name, targets, head) => {
-    let torch: { loss: number; norm: number; grads: Record<string, number[]>; updated: Record<string, number[]> } | null = null;
+    let torch: TorchStep | null = null;
     for (const threads of [1, 2]) {
       const backend = await wasm(threads, threads > 1 ? 0 : undefined);
       const { dir, ref, model, adapter, trainable, labels } = setup(name, targets, head, backend);
       const req = { input_ids: ref.input_ids, attention_mask: ref.attention_mask, labels, targets, head, r: 4, alpha: 8, lr: 1e-3, weight_decay: 0.01, max_grad_norm: 0.5 };
-      if (torch === null) {
-        const tmp = mkdtempSync(path.join(os.tmpdir(), 'lora-step-wasm-'));
-        try {
-          writeFileSync(path.join(tmp, 'adapter.safetensors'), writeSafetensors(adapter));
-          writeFileSync(path.join(tmp, 'req.json'), JSON.stringify(req));
-          const run = spawnSync(PYTHON, [SCRIPT, dir, path.join(tmp, 'adapter.safetensors'), path.join(tmp, 'req.json'), path.join(tmp, 'out.json')], { encoding: 'utf8', timeout: 120_000 });
-          expect(run.status, run.stderr).toBe(0);
-          torch = JSON.parse(readFileSync(path.join(tmp, 'out.json'), 'utf8'));
-        } finally {
-          rmSync(tmp, { recursive: true, force: true });
-        }
-      }
+      if (torch === null) torch = torchStep(PYTHON, dir, adapter, req, 'lora-step-wasm-');
       const t = torch!;
       const opt = new AdamW(trainable, { lr: req.lr, weightDecay: req.weight_decay });
       const loss = tidy(() => {

@@ -1,71 +1,20 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AdamW, JsBackend, Rng, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
-import { loadClassifier, writeSafetensors, type F32Entry } from './index';
+import { AdamW, JsBackend, Tensor, backward, clipGradNorm, crossEntropy, tidy, zeroGrad } from '../grad';
+import { CASES, setup, torchStep } from './lora-step.test-util';
 import { torchOracle } from './testdata/torch-oracle';
 
-const MODELS = path.resolve(__dirname, '../../../shared/models');
-const SCRIPT = path.resolve(__dirname, 'testdata/lora_step.py');
 // JAMMI_TORCH_PYTHON overrides the interpreter (only to test the skip path); CI=true fails instead of skipping.
 const { python: PYTHON, hasTorch } = torchOracle('lora-step.test');
 
-interface TorchStep {
-  loss: number;
-  norm: number;
-  grads: Record<string, number[]>;
-  updated: Record<string, number[]>;
-}
-
-/** model folder, LoRA targets, trainable head parameters */
-const CASES: [string, string[], string[]][] = [
-  ['bert-tiny-sentiment', ['query', 'value'], ['classifier.weight', 'classifier.bias']],
-  ['roberta-tiny-spam', ['query', 'value'], ['classifier.out_proj.weight', 'classifier.out_proj.bias']],
-  ['distilbert-tiny-emotion', ['q_lin', 'v_lin'], ['classifier.weight', 'classifier.bias']],
-  ['modernbert-tiny-cls', ['Wqkv', 'Wo'], ['classifier.weight', 'classifier.bias']],
-  ['modernbert-tiny-mean', ['Wqkv', 'Wi'], ['classifier.weight', 'classifier.bias', 'head.dense.weight']],
-];
-
 describe('one LoRA training step vs PyTorch (r = 4, head trainable, the rest frozen)', () => {
   it.skipIf(!hasTorch).each(CASES)('%s: loss, every trainable gradient, clipped norm and the AdamW update agree', (name, targets, head) => {
-    const dir = path.join(MODELS, name);
-    const ref = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
-    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     const backend = new JsBackend('f32');
-    const model = loadClassifier({ config, weights: new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) }, backend);
+    const { dir, ref, model, adapter, trainable, labels } = setup(name, targets, head, backend);
     const r = 4;
     const alpha = 8;
-    const lora = model.addLora(targets, { r, alpha, seed: 7 });
-    // B starts at 0 in PEFT, which would make every lora_A gradient 0: give B random values so the check bites.
-    const adapter: Record<string, F32Entry> = {};
-    for (const t of lora) {
-      const pname = t.name as string;
-      if (pname.endsWith('lora_B.weight')) {
-        const init = Tensor.fromData(backend, Rng.forKey(11, pname).fillNormal(new Float32Array(t.size), 0.3), t.shape);
-        t.assign(init);
-        init.dispose();
-      }
-      adapter[pname] = { shape: t.shape, data: Float32Array.from(t.dataSync()) };
-    }
-    const headParams = head.map((n) => model.params.get(n) as Tensor);
-    for (const p of headParams) p.requiresGrad = true;
-    const trainable = [...lora, ...headParams];
-    const labels = ref.input_ids.map((_, i) => (i * 7) % model.labels.length);
     const req = { input_ids: ref.input_ids, attention_mask: ref.attention_mask, labels, targets, head, r, alpha, lr: 1e-3, weight_decay: 0.01, max_grad_norm: 0.5 };
 
-    const tmp = mkdtempSync(path.join(os.tmpdir(), 'lora-step-'));
-    let torch: TorchStep;
-    try {
-      writeFileSync(path.join(tmp, 'adapter.safetensors'), writeSafetensors(adapter));
-      writeFileSync(path.join(tmp, 'req.json'), JSON.stringify(req));
-      const run = spawnSync(PYTHON, [SCRIPT, dir, path.join(tmp, 'adapter.safetensors'), path.join(tmp, 'req.json'), path.join(tmp, 'out.json')], { encoding: 'utf8', timeout: 120_000 });
-      expect(run.status, run.stderr).toBe(0);
-      torch = JSON.parse(readFileSync(path.join(tmp, 'out.json'), 'utf8')) as TorchStep;
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    const torch = torchStep(PYTHON, dir, adapter, req, 'lora-step-');
     expect(Object.keys(torch.grads).sort()).toEqual(trainable.map((p) => p.name).sort());
 
     const live = backend.liveBuffers();

@@ -11,7 +11,7 @@
 import { strToU8, zipSync } from 'fflate';
 import { JammiError } from '../errors';
 import { adapterLabels, labelMaps, readAdapter, type EncoderAdapterConfig, type HeadAdapterConfig } from './adapter-files';
-import { mergeEncoderAdapter, readAll } from './adapter-merge';
+import { mergeEncoderAdapter, projectionHeadParts, readAll } from './adapter-merge';
 import { appendProjectionHead, HEAD_PARAMS, logitsOutput } from './onnx-head';
 import { decodeModel, encodeModel, OnnxError } from './onnx-proto';
 import { locateWeights, replaceWeights } from './onnx-weights';
@@ -83,18 +83,8 @@ export async function exportModelFolder(read: ReadBaseFile, adapterFiles: Record
       config = { ...merged.config };
     } else {
       const hc = adapter.config as HeadAdapterConfig;
-      const get = (name: string) => {
-        const t = adapter.tensors.get(name);
-        if (!t) throw new ExportError(`The projection-head adapter has no ${name}.`);
-        return t;
-      };
-      const A = get('projection.lora_A.weight');
-      const B = get('projection.lora_B.weight');
-      const W = get('classifier.weight');
-      const bias = get('classifier.bias');
-      const [r, dim] = A.shape;
-      const classes = W.shape[0];
-      const s = hc.use_rslora ? hc.lora_alpha / Math.sqrt(hc.r) : hc.lora_alpha / hc.r;
+      // A missing tensor throws a plain Error, which the catch below turns into an ExportError.
+      const { A, B, W, bias, r, dim, classes, s } = projectionHeadParts(hc, adapter.tensors);
       const projection = new Float32Array(dim * dim);
       for (let i = 0; i < dim; i++) {
         for (let j = 0; j < dim; j++) {

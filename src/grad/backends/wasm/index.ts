@@ -7,7 +7,7 @@
  * Work is split so that every output element is computed by exactly one thread, with the same operations in the
  * same order whatever the split: results are byte-identical on 1 and N threads.
  */
-import { sizeOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../../backend';
+import { sizeOf, stridesOf, type Backend, type BinaryOp, type DeviceBuffer, type MatmulDesc, type ReduceOp, type UnaryOp, type View } from '../../backend';
 import * as binaries from './kernels.gen.js';
 import { Heap, MAX_PAGES } from './memory';
 import { CTRL_BYTES, MAX_CHUNKS, Pool, threadsAllowed, type Kernel } from './pool';
@@ -263,12 +263,12 @@ export class WasmBackend implements Backend {
 
   copy(src: View, shape: readonly number[]): DeviceBuffer {
     const o = this.alloc(sizeOf(shape));
-    this.stridedCopy(this.ptr(src.buf), src.strides, src.offset, o.ptr, contiguous(shape), 0, shape);
+    this.stridedCopy(this.ptr(src.buf), src.strides, src.offset, o.ptr, stridesOf(shape), 0, shape);
     return o;
   }
 
   writeInto(dst: View, shape: readonly number[], src: DeviceBuffer): void {
-    this.stridedCopy(this.ptr(src), contiguous(shape), 0, this.ptr(dst.buf), dst.strides, dst.offset, shape);
+    this.stridedCopy(this.ptr(src), stridesOf(shape), 0, this.ptr(dst.buf), dst.strides, dst.offset, shape);
   }
 
   matmul(a: DeviceBuffer, b: DeviceBuffer, d: MatmulDesc): DeviceBuffer {
@@ -332,14 +332,4 @@ export class WasmBackend implements Backend {
 
 function checkIndices(op: string, idx: Int32Array, rows: number): void {
   for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= rows) throw new Error(`${op}: index ${idx[i]} out of range [0, ${rows})`);
-}
-
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
 }
