@@ -128,6 +128,9 @@ test('a new version waits for a click, and never reloads a tab in the middle of 
   type Win = { job?: { status: string; cancel(): void; wait(): Promise<unknown> }; marker?: boolean };
   const mark = (p: typeof page) => p.evaluate(() => ((window as unknown as Win).marker = true));
   const marked = (p: typeof page) => p.evaluate(() => (window as unknown as Win).marker ?? false).catch(() => false);
+  // Reloaded: a new document (no marker) whose app is up. NOTE: an evaluate that fails mid-navigation is "not yet",
+  // not "reloaded"; a goto now would race the reload still under way.
+  const reloaded = (p: typeof page) => p.evaluate(() => !(window as unknown as Win).marker && Boolean(window.jammi)).catch(() => false);
   try {
     await openApp(page);
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -164,8 +167,7 @@ test('a new version waits for a click, and never reloads a tab in the middle of 
     const idleUpdate = idle.getByTestId('update-available');
     await expect(idleUpdate.getByRole('button', { name: 'Reload to update' })).toBeEnabled();
     await idleUpdate.getByRole('button', { name: 'Reload to update' }).click();
-    await expect.poll(() => marked(idle)).toBe(false);
-    await openApp(idle);
+    await expect.poll(() => reloaded(idle)).toBe(true);
     await expect(idle.getByTestId('update-available')).toHaveCount(0);
     await expect(busyUpdate).toContainText('A new version was applied in another tab.');
     expect(await marked(page)).toBe(true);
@@ -181,8 +183,7 @@ test('a new version waits for a click, and never reloads a tab in the middle of 
     await expect(busyUpdate.getByRole('button', { name: 'Reload to update' })).toBeEnabled();
     expect(await marked(page)).toBe(true);
     await busyUpdate.getByRole('button', { name: 'Reload to update' }).click();
-    await expect.poll(() => marked(page)).toBe(false);
-    await openApp(page);
+    await expect.poll(() => reloaded(page)).toBe(true);
     expect(await page.evaluate(async () => !(await navigator.serviceWorker.getRegistration())!.waiting && !!navigator.serviceWorker.controller)).toBe(true);
     await expect(page.getByTestId('update-available')).toHaveCount(0);
     await expect(page.getByTestId('offline-status')).toHaveText('Offline ready');
