@@ -274,7 +274,3 @@ export class JsBackend implements Backend {
     return this.wrap(o);
   }
 }
-
-/** @deprecated The old name of `JsBackend` (kept for branches merging onto this one). */
-export const CpuBackend = JsBackend;
-export type CpuBackend = JsBackend;
