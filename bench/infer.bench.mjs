@@ -12,12 +12,12 @@
 // Each runtime first gets one warm-up pass over the first WARM rows (session creation, WebAssembly tier-up), then
 // PASSES measured passes over all rows; the table shows each runtime's best pass (the same rule for every runtime).
 const PASSES = Number(process.env.JAMMI_BENCH_INFER_PASSES ?? 2);
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { launch } from './browser.mjs';
+import { benchModel } from './models.mjs';
 import { hubServer } from './infer-hub.mjs';
 
 const MINILM = process.env.JAMMI_BENCH_INFER === 'minilm';
@@ -31,19 +31,7 @@ const DATASET = MINILM ? 'sms-spam.csv' : 'uci-sentiment.csv';
 function ensureModel(root) {
   if (MODEL_DIR) return path.resolve(MODEL_DIR);
   if (!MINILM) return path.join(root, '../shared/models/bert-tiny-sentiment');
-  const dir = path.join(root, 'bench/models/minilm-shape');
-  if (fs.existsSync(path.join(dir, 'onnx/model.onnx'))) return dir;
-  console.error(`Generating ${dir} (MiniLM-L6 shape, ~175 MB; needs Debian's python3-torch)…`);
-  execFileSync(
-    '/usr/bin/python3',
-    [
-      '../shared/tools/make_fixture.py', '--arch', 'bert', '--labels', 'ham,spam', '--hidden', '384', '--layers', '6', '--heads', '12',
-      '--intermediate', '1536', '--max-positions', '512', '--calibrate', '../shared/datasets/sms-spam.csv',
-      '--tokenizer', '../shared/tokenizers/bert-base-uncased', '--out', dir,
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  return dir;
+  return benchModel('minilm-shape');
 }
 
 function datasetRows(root) {

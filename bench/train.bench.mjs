@@ -4,23 +4,14 @@
 //  (2) wall time to the SMS-spam accuracy targets on the shared tiny models (seeded 80/20 split: train on 80 %,
 //      classify the held-out 20 % with the fine-tuned model, score it with `jammi.evaluate`).
 // WebGPU here is SwiftShader, a CPU emulation: its numbers are labelled so and are not GPU timings.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { launch } from './browser.mjs';
+import { benchModel } from './models.mjs';
 import { hubServer } from './infer-hub.mjs';
 
 const THROUGHPUT_ROWS = Number(process.env.JAMMI_BENCH_TRAIN_ROWS ?? 64);
-
-function ensureModel(root, name, args) {
-  const dir = path.join(root, 'bench/models', name);
-  if (fs.existsSync(path.join(dir, 'onnx/model.onnx'))) return dir;
-  console.error(`Generating ${dir} (MiniLM-L6 shape; needs Debian's python3-torch)…`);
-  execFileSync('/usr/bin/python3', ['../shared/tools/make_fixture.py', ...args, '--hidden', '384', '--layers', '6', '--heads', '12', '--intermediate', '1536',
-    '--max-positions', '512', '--tokenizer', '../shared/tokenizers/bert-base-uncased', '--out', dir], { cwd: root, stdio: 'inherit' });
-  return dir;
-}
 
 /** sms-spam.csv split 80/20 by a seeded shuffle, as two CSV texts. */
 function smsSplit(root) {
@@ -69,8 +60,8 @@ function log(rows, row) {
 }
 
 export async function run({ baseURL, root }) {
-  const minilm = ensureModel(root, 'minilm-shape', ['--arch', 'bert', '--labels', 'ham,spam', '--calibrate', '../shared/datasets/sms-spam.csv']);
-  ensureModel(root, 'minilm-embed', ['--arch', 'bert', '--task', 'embedding']);
+  const minilm = benchModel('minilm-shape');
+  benchModel('minilm-embed');
   const hub = await hubServer(path.dirname(minilm));
   const browser = await launch();
   const rows = [];
