@@ -11,6 +11,9 @@ const SIZES = [256, 512, 1024, 2048];
 const BUDGET_S = 30;
 /** Repeat a size until this much time has been measured (at least one timed run after a warm-up). */
 const MIN_TIME_S = 0.5;
+/** JAMMI_BENCH_SKIP=js,webgpu skips those columns (the JS backend and SwiftShader take minutes on a busy machine). */
+const SKIP = new Set((process.env.JAMMI_BENCH_SKIP ?? '').split(',').filter(Boolean));
+const skipped = () => Object.fromEntries(SIZES.map((n) => [n, 'skipped (JAMMI_BENCH_SKIP)']));
 
 /**
  * Runs in the page, its worker or Node: time `once` (async) until MIN_TIME_S; seconds of the fastest run.
@@ -120,7 +123,7 @@ async function cpuInNode(root) {
       globalThis.benchWasm[threads].close();
     }
     const be = new JsBackend('f32');
-    const js = await sweep(async (n) => {
+    const js = SKIP.has('js') ? skipped() : await sweep(async (n) => {
       const a = be.upload(Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5));
       const b = be.upload(Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5));
       const desc = { batch: 1, m: n, n, k: n, transA: false, transB: false, aBatchStride: 0, bBatchStride: 0 };
@@ -202,14 +205,14 @@ export async function run({ baseURL, root }) {
       wasmPage[threads].name = name;
     }
     log('Chromium JS…');
-    const cpuPage = await sweep((n) => measureInPage(page, 'cpu', n, MIN_TIME_S));
+    const cpuPage = SKIP.has('js') ? skipped() : await sweep((n) => measureInPage(page, 'cpu', n, MIN_TIME_S));
     const info = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
       return a ? { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description, device: a.info.device } : null;
     });
     const software = info !== null && /swiftshader|google|llvmpipe|software/i.test(Object.values(info).join(' '));
     const adapter = info === null ? 'no adapter' : Object.values(info).filter(Boolean).join(' / ') || 'unnamed adapter';
-    const gpu = info === null ? Object.fromEntries(SIZES.map((n) => [n, 'no WebGPU adapter'])) : await sweep((n) => measureInPage(page, 'webgpu', n, MIN_TIME_S));
+    const gpu = info === null ? Object.fromEntries(SIZES.map((n) => [n, 'no WebGPU adapter'])) : SKIP.has('webgpu') ? skipped() : await sweep((n) => measureInPage(page, 'webgpu', n, MIN_TIME_S));
     const gpuLabel = software ? 'WebGPU in Chromium: SwiftShader (CPU emulation), not a GPU timing' : `WebGPU in Chromium (${adapter})`;
     const best512 = Math.max(0, ...[1, 2].map((t) => torch[t]?.gflops[512] ?? 0)); // one library: the faster timing decides
     const tcol = (t) => (torch[t] ? `PyTorch ${torch[t].version} (${blasName(best512)} by its 512³ speed; libopenblas ${torch[t].openblasMapped ? '' : 'not '}loaded), ${torch[t].threads} thread${t > 1 ? 's' : ''}` : `PyTorch, ${t} thread(s): not installed`);
