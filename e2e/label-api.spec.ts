@@ -72,3 +72,25 @@ test('labels survive a reload and two tabs labelling at once converge with nothi
   await openApp(a);
   expect(await labels(a)).toEqual(final);
 });
+
+test('a reload in the same instant as the edits loses none of them (the journal replays what the log had not got)', async ({ page }) => {
+  await openApp(page);
+  const csv = ['id,text', ...Array.from({ length: 500 }, (_, i) => `${i},message ${i}`)].join('\n');
+  await page.evaluate((csv) => window.jammi!.addSource('quick', csv), csv);
+  // 40 single-row edits, none awaited, and the reload right after: the label log's worker gets at most the first
+  // of them (each append waits for the one before) before the document goes.
+  const reloaded = page.waitForEvent('load');
+  await page.evaluate(() => {
+    for (let r = 0; r < 40; r++) void window.jammi!.setLabels('quick', 'label', { [r]: r % 3 ? 'x' : 'y' }).catch(() => undefined);
+    setTimeout(() => location.reload(), 0);
+  });
+  await reloaded;
+  await expect.poll(() => page.evaluate(() => Boolean(window.jammi))).toBe(true);
+  const labels = await page.evaluate(async () => [...(await window.jammi!.getSource('quick')).getChild('label')!].slice(0, 41));
+  expect(labels).toEqual([...Array.from({ length: 40 }, (_, r) => (r % 3 ? 'x' : 'y')), null]);
+  // Replayed into the log: the journal is empty, and a second reload reads them from the log alone.
+  expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('jammi:labels-pending:')))).toEqual([]);
+  await page.reload();
+  await openApp(page);
+  expect(await page.evaluate(async () => [...(await window.jammi!.getSource('quick')).getChild('label')!].slice(0, 40))).toEqual(labels.slice(0, 40));
+});
