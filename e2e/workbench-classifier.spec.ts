@@ -1,5 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { hubServer } from './helpers';
+import { hubServer, sharedDir } from './helpers';
 import { currentRow, focusedRow, labelPanel, openAt, press, shownQueue, storedLabels } from './workbench-helpers';
 
 // A classifier as the suggester (issue #9: zero-effort pre-labels), keyboard only, on the bundled UCI sample (300
@@ -141,4 +143,33 @@ test('a Hub classifier with other classes writes its own; a model without id2lab
   } finally {
     await hub.stop();
   }
+});
+
+test("a local folder as the suggester: its classes; after a reload (the folder's files are gone) its stored predictions still suggest", async ({ page }) => {
+  test.setTimeout(180_000);
+  await openAt(page, '');
+  await page.getByRole('button', { name: 'Load sample data' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(labelPanel(page).getByTestId('unlabelled')).toHaveText('300');
+  await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+  await page.keyboard.press('ArrowDown');
+  await suggester(page).getByRole('radio', { name: 'Local folder' }).focus();
+  await page.keyboard.press('Space');
+  await suggester(page).getByLabel('Model folder').setInputFiles(path.join(sharedDir, 'models', 'distilbert-tiny-emotion'));
+  await suggester(page).getByRole('button', { name: 'Use as suggester' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(classifierState(page)).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+  const emotions = (JSON.parse(fs.readFileSync(path.join(sharedDir, 'models', 'distilbert-tiny-emotion', 'config.json'), 'utf8')) as { id2label: Record<string, string> }).id2label;
+  await expect(classifierState(page)).toContainText(`distilbert-tiny-emotion predicts ${Object.values(emotions).join(', ')}`);
+  await page.getByRole('group', { name: 'Focused labelling' }).focus();
+  await queueFromCurrentModel(page);
+  const before = await shownQueue(page);
+
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => Boolean(window.jammi))).toBe(true);
+  await expect(classifierState(page)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(classifierState(page)).toContainText('(its predictions from an earlier visit)');
+  await queueFromCurrentModel(page);
+  expect(await shownQueue(page)).toEqual(before);
+  await expect(labelPanel(page).getByTestId('suggestion')).toContainText(new RegExp(`Suggested: (${Object.values(emotions).join('|')}) \\d+%`));
 });
