@@ -87,6 +87,9 @@ test("a served classifier as the suggester: its predictions are the queue and th
   await expect.poll(async () => (await storedLabels(page, SAMPLE, 'label'))[first]).toBe(predicted);
   await expect(classifierState(page)).toContainText('On your 1 labels so far it is right');
 
+  // NOTE: the key's label is written to the OPFS log in the background; the same edit through the API resolves once
+  // the log (one ordered queue per source) has it, so the reload below cannot race that write.
+  await page.evaluate(([s, r, l]) => window.jammi!.setLabels(s, 'label', { [r]: l }), [SAMPLE, first, predicted] as const);
   // A reload keeps the choice (and the label); the predictions come from storage: no model file is fetched.
   const modelRequests: string[] = [];
   page.on('request', (r) => r.url().includes(`/models/${MODEL}/`) && modelRequests.push(r.url()));
@@ -140,6 +143,31 @@ test('a Hub classifier with other classes writes its own; a model without id2lab
     expect(ack.row).toBe(row);
     expect(['ham', 'spam']).toContain(ack.label);
     await expect.poll(async () => (await storedLabels(page, SAMPLE, 'label'))[row]).toBe(ack.label);
+
+    // Its classes as keys, then bulk: every unlabelled row it predicts "spam" with confidence ≥ 0.5, labelled at once.
+    await suggester(page).getByRole('button', { name: 'Add them as classes' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(labelPanel(page).getByTestId('class-count-spam')).toBeVisible();
+    const predicted = await page.evaluate(
+      async ([s, host]) => {
+        const r = await window.jammi!.infer({ source: s, model: 'roberta-tiny-spam', modelSource: 'hub', hubHost: host, columns: ['text'] });
+        return { labels: [...r.getChild('label')!] as (string | null)[], confidence: [...r.getChild('confidence')!] as (number | null)[] };
+      },
+      [SAMPLE, hub.host] as const,
+    );
+    const labels = await storedLabels(page, SAMPLE, 'label');
+    const spam = predicted.labels.flatMap((l, r) => (l === 'spam' && predicted.confidence[r]! >= 0.5 && labels[r] === null ? [r] : []));
+    expect(spam.length).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Bulk' }).focus();
+    await page.keyboard.press('Enter');
+    const bulk = page.getByRole('region', { name: 'Label in bulk' });
+    await selectByKeys(page, bulk.getByLabel('Predicted label'), 'spam');
+    await bulk.getByLabel('Minimum confidence').fill('0.5');
+    await expect(bulk.getByTestId('bulk-count')).toHaveText(`${spam.length} row${spam.length === 1 ? '' : 's'} match`);
+    await selectByKeys(page, bulk.getByLabel('Bulk label'), 'spam');
+    await bulk.getByRole('button', { name: `Label these ${spam.length} rows as spam` }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => storedLabels(page, SAMPLE, 'label')).toEqual(labels.map((l, r) => (spam.includes(r) ? 'spam' : l)));
   } finally {
     await hub.stop();
   }

@@ -52,6 +52,11 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
     setKind(inUse);
     if (status?.classifier) setModel(pickerChoice(status.classifier));
   }, [inUse, status?.classifier?.model, status?.source, status?.labelColumn]);
+  // A classifier kept from the last visit starts once it knows the text column (the Label step's queue tells it too).
+  const idle = status?.classifier?.state === 'idle';
+  useEffect(() => {
+    if (idle && api && w.source && w.labelColumn) api.setSuggesterOptions({ source: w.source, labelColumn: w.labelColumn, textColumn: w.textColumn });
+  }, [idle, w.source, w.labelColumn, w.textColumn]);
   if (!api || !w.source || !w.labelColumn) return null;
   const key = { source: w.source, labelColumn: w.labelColumn, textColumn: w.textColumn };
   const apply = (choice: { suggester: SuggesterChoice; classifierSource?: ClassifierSource }) => {
