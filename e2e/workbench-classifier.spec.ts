@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { hubServer, sharedDir } from './helpers';
+import { hubServer, sharedDir, smsRows } from './helpers';
 import { currentRow, focusedRow, labelPanel, openAt, press, shownQueue, storedLabels } from './workbench-helpers';
 
 // A classifier as the suggester (issue #9: zero-effort pre-labels), keyboard only, on the bundled UCI sample (300
@@ -200,4 +200,31 @@ test("a local folder as the suggester: its classes; after a reload (the folder's
   await queueFromCurrentModel(page);
   expect(await shownQueue(page)).toEqual(before);
   await expect(labelPanel(page).getByTestId('suggestion')).toContainText(new RegExp(`Suggested: (${Object.values(emotions).join('|')}) \\d+%`));
+});
+
+test('a model fine-tuned here as the suggester: its classes and its least-confident rows', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openAt(page, '');
+  const modelId = await page.evaluate(async (csv) => {
+    await window.jammi!.addSource('sms', csv);
+    const job = await window.jammi!.fineTune({ source: 'sms', baseModel: 'bert-tiny-embed', columns: { text: 'text', label: 'label' }, target: 'head', backend: 'wasm', config: { epochs: 1 } });
+    await job.wait();
+    return job.modelId;
+  }, smsRows(60));
+  await page.getByRole('button', { name: 'Load sample data' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(labelPanel(page).getByTestId('unlabelled')).toHaveText('300');
+  await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+  await page.keyboard.press('ArrowDown');
+  await suggester(page).getByRole('radio', { name: 'Fine-tuned' }).focus();
+  await page.keyboard.press('Space');
+  await expect(suggester(page).getByLabel('Fine-tuned model')).toHaveValue(modelId);
+  await suggester(page).getByRole('button', { name: 'Use as suggester' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(classifierState(page)).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+  await expect(classifierState(page)).toContainText(`${modelId} predicts ham, spam`);
+  await page.getByRole('group', { name: 'Focused labelling' }).focus();
+  await queueFromCurrentModel(page);
+  const { order } = await leastConfidentByModel(page, modelId, 20);
+  expect(await shownQueue(page)).toEqual(order);
 });
