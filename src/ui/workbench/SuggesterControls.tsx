@@ -80,7 +80,7 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
       )}
       {error && <p role="alert">{error}</p>}
       {status?.classifier && <p className="hint">Learning curve: the classifier's accuracy on the labels so far (it never saw them).</p>}
-      <LearningCurve points={status?.learningCurve ?? []} majority={majority} />
+      <LearningCurve points={status?.learningCurve ?? []} majority={majority} empty={status?.classifier ? 'The curve starts with your first label once the classifier has run.' : undefined} />
       <details className="advanced">
         <summary>Advanced</summary>
         <label>
