@@ -7,8 +7,11 @@ import { LabelSync, type RemoteChange } from './label-sync';
 import { ingestCsv, type AddSourceOptions, type SourceInfo } from './source-ingest';
 import { applyRemoteChange, restoreEdits, withColumns } from './source-labels';
 import { Suggesters } from './suggesters';
-import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { parseSuggesterModelId, type ClassifierSource, type SuggesterChoice, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
+import { scoresOf } from './classifier-suggester';
+import { localChoiceStore } from './suggester-choice';
+import { deleteScores, loadScores, saveScores } from '../data/score-cache';
 import { JammiError } from '../errors';
 import { runExportModel } from './export-model';
 import { FineTunedModels, startFineTune, type FineTuneOptions, type FineTunedModel, type Job } from './fine-tune';
@@ -36,16 +39,20 @@ export class Database extends EventTarget implements LabelApi {
   private readonly textCache = new Map<string, readonly (string | null)[]>();
   /** Label log in OPFS + other tabs' edits (null: not persisted). */
   private labelSync: LabelSync | null = null;
-  private readonly suggesters = new Suggesters({
-    texts: (source, column) => this.columnTexts(source, column),
-    labels: (source, column) => this.source(source).labels.all(column),
-  });
+  private readonly suggesters: Suggesters;
   private infersRunning = 0;
 
   private constructor(options: DatabaseOptions) {
     super();
     this.persist = options.persist ?? true;
     this.fineTuned = new FineTunedModels(this.persist);
+    // A classifier as the suggester runs through `infer`; its predictions and the choice are kept when persisting.
+    const kept = this.persist ? { scores: { load: loadScores, save: saveScores, remove: deleteScores }, choices: localChoiceStore() } : {};
+    this.suggesters = new Suggesters(
+      { texts: (source, column) => this.columnTexts(source, column), labels: (source, column) => this.source(source).labels.all(column) },
+      undefined,
+      { infer: (o) => this.infer(o), ...kept },
+    );
   }
 
   /** Creates the database and restores the sources kept from the last visit. */
@@ -187,7 +194,7 @@ export class Database extends EventTarget implements LabelApi {
     return this.suggesters.retrain(key, key.textColumn);
   }
 
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void {
+  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void {
     if (key.textColumn !== undefined) this.checkSuggest({ ...key, textColumn: key.textColumn });
     else this.source(key.source);
     this.wrapErrors(() => this.suggesters.configure(key));
@@ -290,8 +297,15 @@ export class Database extends EventTarget implements LabelApi {
     if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
     const { texts, rowIds } = inferTexts(table, options.source, columns, options.key);
     const model = options.model as string;
-    const own = options.source === key.source && columns.length === 1 ? this.suggesters.probabilities(key, columns[0]) : null;
-    let scores = own;
+    const own = options.source === key.source && columns.length === 1;
+    let scores = own ? this.suggesters.probabilities(key, columns[0]) : null;
+    const classifier = this.suggesters.classifierFor(key);
+    // A classifier suggester: its run over the column (awaited), or the model itself on other text.
+    if (!scores && classifier) {
+      scores = own
+        ? await this.suggesters.classifierScores(key, columns[0])
+        : { version: this.suggesters.status(key).version, ...scoresOf(await this.infer({ ...options, ...classifier })) };
+    }
     if (!scores) {
       try {
         scores = await this.suggesters.score(key, texts);

@@ -13,7 +13,7 @@ export interface SuggesterScores {
   version: number;
   classes: string[];
   /** [rows × classes] */
-  probs: Float32Array;
+  probs: ArrayLike<number>;
 }
 
 export const EMPTY_TEXT_ERROR = 'Empty or null text input';

@@ -8,7 +8,10 @@ import type { SuggestApi } from '../../workers/suggest.worker';
 import { WorkerBridge } from './worker-bridge';
 import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from '../label/queue';
 import { notReadyReason } from '../label/suggester';
-import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { DEFAULT_RETRAIN_EVERY, type ClassifierSource, type QueueOptions, type SuggesterChoice, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { ClassifierRuns, type RunInfer, type ScoreStore } from './classifier-suggester';
+import { ChosenSuggester } from './chosen-suggester';
+import type { ChoiceStore } from './suggester-choice';
 
 /** What the suggesters read from the database: a column's values as plain arrays. */
 export interface SuggesterHost {
@@ -33,6 +36,15 @@ interface State {
   probsColumn: string | null;
   again: boolean;
   run: Promise<void> | null;
+  /** The chosen suggester: TF-IDF (these fields) or a classifier (its run, see chosen-suggester.ts). */
+  pick: ChosenSuggester;
+}
+
+/** For a classifier as the suggester: `infer` to run it, where its predictions and the choices are kept. */
+export interface ClassifierHost {
+  infer: RunInfer;
+  scores?: ScoreStore | null;
+  choices?: ChoiceStore | null;
 }
 
 const keyOf = (source: string, labelColumn: string) => JSON.stringify([source, labelColumn]);
@@ -72,17 +84,30 @@ export class Suggesters {
   private readonly states = new Map<string, State>();
   private readonly listeners = new Set<(s: SuggesterStatus) => void>();
   private worker: (SuggestEndpoint & { corpora: Set<string> }) | null = null;
+  private readonly classifiers: ClassifierRuns | null;
 
   constructor(
     private readonly host: SuggesterHost,
     private readonly connect: (onDead: () => void) => SuggestEndpoint = suggestWorker,
-  ) {}
+    private readonly classifierHost: ClassifierHost | null = null,
+  ) {
+    this.classifiers = classifierHost
+      ? new ClassifierRuns(classifierHost.infer, host.texts, classifierHost.scores ?? null, (r) => {
+          for (const s of this.states.values()) {
+            if (s.pick.run?.source !== r.source || s.pick.run.textColumn !== r.textColumn || s.pick.run.model !== r.model) continue;
+            s.pick.labelsChanged(this.host.labels(s.source, s.labelColumn), s.retrainEvery);
+            this.emit(s);
+          }
+        })
+      : null;
+  }
 
   private state(key: SuggesterKey): State {
     const k = keyOf(key.source, key.labelColumn);
     let s = this.states.get(k);
     if (!s) {
-      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null };
+      const pick = new ChosenSuggester(this.classifiers, this.classifierHost?.choices ?? null, k, key.source, key.labelColumn);
+      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null, pick };
       this.states.set(k, s);
     }
     return s;
@@ -90,8 +115,16 @@ export class Suggesters {
 
   status(key: SuggesterKey): SuggesterStatus {
     const s = this.state(key);
-    const classes = s.version > 0 ? s.classes : [...new Set(this.host.labels(s.source, s.labelColumn).filter((l): l is string => l !== null))].sort();
-    return { source: s.source, labelColumn: s.labelColumn, version: s.version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}) };
+    const labels = this.host.labels(s.source, s.labelColumn);
+    const classes = s.version > 0 ? s.classes : [...new Set(labels.filter((l): l is string => l !== null))].sort();
+    const version = s.version + s.pick.versionBump;
+    const base = { source: s.source, labelColumn: s.labelColumn, version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}) };
+    if (!s.pick.classifier) return base;
+    // A classifier does not train on the labels: its curve is its accuracy on them, its error its run's.
+    const { classifier, curve } = s.pick.status(s.textColumn, labels);
+    const { error: _tfidf, ...rest } = base;
+    const ready = classifier.state === 'ready';
+    return { ...rest, labelsUsed: 0, training: false, classes: ready ? classifier.classes : classes, learningCurve: curve, suggester: { ...s.pick.choice }, classifier, ...(classifier.error ? { error: classifier.error } : {}) };
   }
 
   onUpdate(cb: (s: SuggesterStatus) => void): () => void {
@@ -110,13 +143,15 @@ export class Suggesters {
     }
   }
 
-  configure(o: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void {
+  configure(o: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void {
     const s = this.state(o);
     if (o.retrainEvery !== undefined) {
       if (!Number.isInteger(o.retrainEvery) || o.retrainEvery < 1) throw new Error(`retrainEvery must be a positive integer (got ${o.retrainEvery}).`);
       s.retrainEvery = o.retrainEvery;
     }
+    if (o.suggester !== undefined) s.pick.choose(o.suggester, o.classifierSource);
     if (o.textColumn !== undefined) this.useText(s, o.textColumn);
+    s.pick.sync(s.textColumn);
     this.emit(s);
     this.maybeTrain(s);
   }
@@ -125,6 +160,7 @@ export class Suggesters {
     if (s.textColumn === textColumn) return;
     s.textColumn = textColumn;
     if (s.probsColumn !== textColumn) s.pending = Math.max(s.pending, s.retrainEvery); // the old model read another column
+    s.pick.sync(textColumn);
   }
 
   /** Called after labels of `column` change (`count` rows): counts them and starts a retrain when due. */
@@ -132,13 +168,14 @@ export class Suggesters {
     const s = this.states.get(keyOf(source, column));
     if (!s) return;
     s.pending += count;
+    s.pick.labelsChanged(this.host.labels(source, column), s.retrainEvery);
     this.emit(s);
     this.maybeTrain(s);
   }
 
   private maybeTrain(s: State): void {
     // NOTE: a retrain in flight picks up what is pending when it ends (see trainLoop).
-    if (s.textColumn === null || s.run) return;
+    if (s.textColumn === null || s.run || s.pick.classifier) return;
     if (s.version > 0 && s.pending < s.retrainEvery) return;
     if (s.version === 0) {
       const reason = notReadyReason(this.labelled(s).labels);
@@ -168,6 +205,7 @@ export class Suggesters {
   async retrain(key: SuggesterKey, textColumn: string): Promise<SuggesterStatus> {
     const s = this.state(key);
     this.useText(s, textColumn);
+    if (s.pick.classifier) return this.status(s); // a classifier's predictions do not change with labels
     if (s.run) {
       s.again = true;
       while (s.run) await s.run;
@@ -238,19 +276,19 @@ export class Suggesters {
 
   /** Suggestions of the newest model in queue order; starts the first train when labels allow. */
   suggest(o: SuggestOptions): Suggestion[] {
-    const { s, order, probs, k, strategy } = this.rank(o, o.includeLabelled ?? false);
+    const { order, probs, k, strategy, classes } = this.rank(o, o.includeLabelled ?? false);
     return order.map((row) => {
       if (probs === null) return { row, label: null, confidence: 0, runnerUp: null, score: 0, probabilities: [], classes: [] };
       const p = rowOf(probs, row, k);
       const [a, b] = topTwo(p);
       return {
         row,
-        label: s.classes[a],
+        label: classes[a],
         confidence: p[a],
-        runnerUp: b < 0 ? null : { label: s.classes[b], confidence: p[b] },
+        runnerUp: b < 0 ? null : { label: classes[b], confidence: p[b] },
         score: uncertainty(p, strategy),
         probabilities: p,
-        classes: s.classes,
+        classes,
       };
     });
   }
@@ -265,10 +303,17 @@ export class Suggesters {
     this.useText(s, o.textColumn);
     this.maybeTrain(s);
     const rows = this.candidates(o, includeLabelled);
-    const probs = s.probsColumn === o.textColumn ? s.probs : null;
+    const answer = this.answering(s, o.textColumn);
+    const [probs, classes] = [answer?.probs ?? null, answer?.classes ?? []];
     const strategy = o.strategy ?? 'least-confidence';
-    const k = s.classes.length;
-    return { s, order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed, limit: o.limit }), o.limit), probs, k, strategy };
+    const k = classes.length;
+    return { order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed, limit: o.limit }), o.limit), probs, k, strategy, classes };
+  }
+
+  /** The probabilities `suggest` answers from: the chosen classifier's (once it has run), else the newest TF-IDF model's. */
+  private answering(s: State, textColumn: string): { probs: ArrayLike<number>; classes: string[] } | null {
+    if (s.pick.classifier) return s.pick.scores(textColumn);
+    return s.probsColumn === textColumn && s.probs ? { probs: s.probs, classes: s.classes } : null;
   }
 
   private candidates(o: QueueOptions, includeLabelled: boolean): number[] {
@@ -285,10 +330,23 @@ export class Suggesters {
   }
 
   /** The newest model's probabilities of a source's rows, when it was trained on that text column. */
-  probabilities(key: SuggesterKey, textColumn: string): { version: number; classes: string[]; probs: Float32Array } | null {
+  probabilities(key: SuggesterKey, textColumn: string): { version: number; classes: string[]; probs: ArrayLike<number> } | null {
     const s = this.states.get(keyOf(key.source, key.labelColumn));
-    if (!s || s.version === 0 || s.probs === null || s.probsColumn !== textColumn) return null;
-    return { version: s.version, classes: s.classes, probs: s.probs };
+    const answer = s ? this.answering(s, textColumn) : null;
+    return s && answer ? { version: s.version + s.pick.versionBump, classes: answer.classes, probs: answer.probs } : null;
+  }
+
+  /** The chosen classifier as `infer` takes it, or null when the suggester is TF-IDF. */
+  classifierFor(key: SuggesterKey) {
+    return this.state(key).pick.inferOptions();
+  }
+
+  /** The chosen classifier's probabilities over a text column, once its run is done. */
+  async classifierScores(key: SuggesterKey, textColumn: string): Promise<{ version: number; classes: string[]; probs: ArrayLike<number> }> {
+    const s = this.state(key);
+    this.useText(s, textColumn);
+    const { probs, classes } = await s.pick.done(textColumn);
+    return { version: s.version + s.pick.versionBump, classes, probs };
   }
 
   /** Scores any texts with the newest model (in the worker). */
@@ -296,7 +354,8 @@ export class Suggesters {
     const s = this.states.get(keyOf(key.source, key.labelColumn));
     if (!s || s.version === 0) throw new Error(`No suggester has been trained for label column "${key.labelColumn}" of "${key.source}" yet.`);
     const w = this.ensureWorker();
-    return Promise.race([w.remote.score(keyOf(key.source, key.labelColumn), texts), w.dead]);
+    const r = await Promise.race([w.remote.score(keyOf(key.source, key.labelColumn), texts), w.dead]);
+    return { ...r, version: r.version + s.pick.versionBump };
   }
 
   /** Rows like `row` by TF-IDF cosine (no embedding model needed), best first. */
@@ -312,7 +371,9 @@ export class Suggesters {
 
   /** Drops everything kept for a source (it was removed). */
   forgetSource(source: string): void {
-    for (const [k, s] of this.states) if (s.source === source) this.states.delete(k);
+    for (const [k, s] of this.states) if (s.source === source) (s.pick.leave(), this.states.delete(k));
+    this.classifiers?.forgetSource(source);
+    this.classifierHost?.choices?.forget(source);
     if (this.worker) for (const c of [...this.worker.corpora]) if ((JSON.parse(c) as string[])[0] === source) {
       this.worker.corpora.delete(c);
       void this.worker.remote.forget(c);

@@ -7,7 +7,7 @@
  *   suggesterStatus(key: SuggesterKey): SuggesterStatus
  *   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void      // returns unsubscribe
  *   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>
- *   setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number }): void
+ *   setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; suggester?: SuggesterChoice }): void
  *   setLabels(source, column, edits: LabelEditsInput): Promise<LabelChange>    // bulk; returns what it replaced
  *   infer({ source, model: suggesterModelId(source, labelColumn), columns: [textColumn] })   // newest suggester
  */
@@ -83,6 +83,46 @@ export interface SuggesterStatus extends SuggesterKey {
   learningCurve: LearningCurvePoint[];
   /** Why there is no model yet (e.g. "every class needs 2 labels") or why the last train failed. */
   error?: string;
+  /** The suggester chosen for this label column (absent: the default, TF-IDF). */
+  suggester?: SuggesterChoice;
+  /** With `suggester.kind === 'classifier'`: its run over the text column (see ClassifierSuggesterStatus). */
+  classifier?: ClassifierSuggesterStatus;
+}
+
+/**
+ * Which model suggests: the TF-IDF linear classifier (default, retrained on the labels), a head on an embedding
+ * model's frozen embeddings, or any classifier's own predictions (pre-labels; it does not retrain on the labels).
+ * A classifier's `model` is a served model id, a Hub id, a fine-tuned model id (`jammi:fine-tuned:…`), or the
+ * name of a local folder given in `classifierSource.folder`.
+ */
+export type SuggesterChoice = { kind: 'tfidf' } | { kind: 'embedding'; model: string } | { kind: 'classifier'; model: string };
+
+/** Where a classifier suggester's model comes from, as `infer` takes it (default: served, else the Hub). */
+export interface ClassifierSource {
+  modelSource?: 'auto' | 'served' | 'hub';
+  hubHost?: string;
+  revision?: string;
+  /** A local model folder (files by path, as `infer` takes a `LocalModel`); `model` is then its name. */
+  folder?: { name: string; files: Record<string, Blob> };
+}
+
+/** A classifier suggester's run over a source's text column: `infer` once, its probabilities kept per row. */
+export interface ClassifierSuggesterStatus {
+  model: string;
+  /** Where it comes from (a folder by name only). */
+  source: Omit<ClassifierSource, 'folder'> & { folder?: string };
+  textColumn: string | null;
+  /** `running`: `infer` is classifying the rows; `ready`: its probabilities answer `suggest` and `labelQueue`. */
+  state: 'idle' | 'running' | 'ready' | 'failed';
+  rows: number;
+  total: number;
+  /** The model's classes (its id2label, in class order), once it has run. */
+  classes: string[];
+  /** Where the probabilities came from: this run, this visit's memory, or the browser's storage (an earlier visit). */
+  from?: 'run' | 'memory' | 'storage';
+  /** Accuracy of its predictions on the rows labelled so far (it never saw them: every label is held out). */
+  accuracy?: LearningCurvePoint;
+  error?: string;
 }
 
 /** Bulk label edits: row index → label (null or '' clears). */
@@ -127,8 +167,13 @@ export interface LabelApi {
   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void;
   /** Retrains now (in the background worker) on all labels of the column; resolves with the new status. */
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
-  /** Retrain after every `retrainEvery` new labels (default 10); also names the text column to train on. */
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void;
+  /**
+   * Retrain after every `retrainEvery` new labels (default 10); also names the text column to train on. `suggester`
+   * picks the model that suggests (kept per source and label column across reloads); a classifier runs over the
+   * text column in the background (`classifierSource` says where its model comes from). Choosing another one
+   * cancels a classifier run still going.
+   */
+  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void;
   /** The label of one row without building the table (O(1); `getSource` rebuilds label columns after each edit). */
   labelOf(source: string, column: string, row: number): string | null;
   /** Rows per label of a label column (O(rows), no table build). */

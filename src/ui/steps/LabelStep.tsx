@@ -52,7 +52,7 @@ export function LabelStep() {
               }}
             />
           )}
-          {w.view === 'bulk' && <BulkView active={active} undoRef={undo} modelVersion={status?.version ?? 0} similarTo={similarTo} />}
+          {w.view === 'bulk' && <BulkView active={active} undoRef={undo} modelVersion={status?.version ?? 0} similarTo={similarTo} modelClasses={status?.classes} />}
         </div>
         <aside className="label-side">
           <SuggesterControls status={status} />

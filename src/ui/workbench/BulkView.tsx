@@ -27,12 +27,15 @@ export function BulkView({
   undoRef,
   modelVersion,
   similarTo,
+  modelClasses = [],
 }: {
   active: boolean;
   undoRef: MutableRefObject<() => void>;
   modelVersion: number;
   /** A row to start from ("similar to this row" in the focused view). */
   similarTo?: number | null;
+  /** The suggester's classes (a classifier's may not be the label column's yet). */
+  modelClasses?: string[];
 }) {
   const w = useWorkbench();
   const id = useId();
@@ -115,7 +118,7 @@ export function BulkView({
           Predicted{' '}
           <select aria-label="Predicted label" value={c.predicted} onChange={(e) => set({ predicted: e.target.value })}>
             <option value="">any</option>
-            {classes.map((k) => (
+            {[...new Set([...classes, ...modelClasses])].map((k) => (
               <option key={k}>{k}</option>
             ))}
           </select>

@@ -9,7 +9,7 @@ const PAD = 32;
  * Held-out accuracy of each retrain against the labels it was trained on, with the majority-class rate as a dashed
  * line when given: where the curve flattens, more labels stop helping. Plain SVG, like the loss chart.
  */
-function Curve({ points, majority }: { points: LearningCurvePoint[]; majority?: number }) {
+function Curve({ points, majority, empty }: { points: LearningCurvePoint[]; majority?: number; /** Why there is no point yet. */ empty?: string }) {
   const last = points[points.length - 1];
   const maxLabels = Math.max(10, ...points.map((p) => p.labels));
   const x = (n: number) => PAD + ((W - 1.5 * PAD) * n) / maxLabels;
@@ -52,7 +52,7 @@ function Curve({ points, majority }: { points: LearningCurvePoint[]; majority?: 
           </circle>
         ))}
       </svg>
-      {!last && <p className="hint">The curve starts once every class has 2 labels and the suggester has trained.</p>}
+      {!last && <p className="hint">{empty ?? 'The curve starts once every class has 2 labels and the suggester has trained.'}</p>}
     </figure>
   );
 }
@@ -61,4 +61,4 @@ const samePoints = (a: LearningCurvePoint[], b: LearningCurvePoint[]) =>
   a.length === b.length && a.every((p, i) => p.labels === b[i].labels && p.accuracy === b[i].accuracy);
 
 /** Redrawn only when a retrain adds a point (status updates arrive with every label). */
-export const LearningCurve = memo(Curve, (a, b) => a.majority === b.majority && samePoints(a.points, b.points));
+export const LearningCurve = memo(Curve, (a, b) => a.majority === b.majority && a.empty === b.empty && samePoints(a.points, b.points));

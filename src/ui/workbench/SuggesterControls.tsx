@@ -3,6 +3,7 @@ import { DEFAULT_RETRAIN_EVERY, QUEUE_STRATEGIES, type QueueStrategy, type Sugge
 import { useWorkbench } from './context';
 import { labelApi } from './label-api';
 import { LearningCurve } from './LearningCurve';
+import { SuggesterPicker } from './SuggesterPicker';
 import { call } from './useSuggester';
 
 export const STRATEGY_NAMES: Record<QueueStrategy, string> = {
@@ -32,7 +33,9 @@ export function StrategyPicker({ value, onChange }: { value: QueueStrategy; onCh
 /** One line on the suggester: retraining (labelling carries on meanwhile), the newest model, or why there is none. */
 export function RetrainIndicator({ status }: { status: SuggesterStatus | null }) {
   let text: string;
+  const c = status?.classifier;
   if (!status) text = 'No suggester for this column yet.';
+  else if (c) text = c.state === 'ready' ? `Pre-labels from ${c.model} · it does not retrain on your labels` : c.state === 'failed' ? `${c.model} gives no suggestions.` : `Running ${c.model}… keep labelling, the queue refreshes when it is done.`;
   else if (status.training) text = `Retraining on ${status.labelsUsed + status.pendingLabels} labels… keep labelling, the queue refreshes when it is ready.`;
   else if (status.version === 0) text = status.error ?? 'The suggester trains once every class has 2 labels.';
   else text = `Model v${status.version} · trained on ${status.labelsUsed} labels · retrains after ${status.retrainEvery} more (${status.pendingLabels} so far)`;
@@ -40,7 +43,7 @@ export function RetrainIndicator({ status }: { status: SuggesterStatus | null })
     <p className={`retrain${status?.training ? ' training' : ''}`} role="status" data-testid="retrain-status" data-training={status?.training ? 'true' : 'false'} data-version={status?.version ?? 0}>
       {status?.training && <span className="spinner" aria-hidden="true" />}
       {text}
-      {status?.error && status.version > 0 && <span className="warning"> ⚠ {status.error}</span>}
+      {status?.error && status.version > 0 && !c && <span className="warning"> ⚠ {status.error}</span>}
     </p>
   );
 }
@@ -62,18 +65,22 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
     <section className="panel suggester" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Suggester</h2>
       <RetrainIndicator status={status} />
-      <button
-        type="button"
-        onClick={() => {
-          setError(null);
-          call(() => api.retrainSuggester(key)).catch((e: Error) => setError(e.message));
-        }}
-        disabled={status?.training}
-      >
-        Retrain now
-      </button>
+      <SuggesterPicker status={status} />
+      {!status?.classifier && (
+        <button
+          type="button"
+          onClick={() => {
+            setError(null);
+            call(() => api.retrainSuggester(key)).catch((e: Error) => setError(e.message));
+          }}
+          disabled={status?.training}
+        >
+          Retrain now
+        </button>
+      )}
       {error && <p role="alert">{error}</p>}
-      <LearningCurve points={status?.learningCurve ?? []} majority={majority} />
+      {status?.classifier && <p className="hint">Learning curve: the classifier's accuracy on the labels so far (it never saw them).</p>}
+      <LearningCurve points={status?.learningCurve ?? []} majority={majority} empty={status?.classifier ? 'The curve starts with your first label once the classifier has run.' : undefined} />
       <details className="advanced">
         <summary>Advanced</summary>
         <label>

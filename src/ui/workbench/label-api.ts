@@ -1,5 +1,7 @@
 import type { Database } from '../../api/database';
 import type {
+  ClassifierSource,
+  SuggesterChoice,
   LabelChange,
   LabelEditsInput,
   QueueOptions,
@@ -16,7 +18,7 @@ export interface LabelApi {
   suggesterStatus(key: SuggesterKey): SuggesterStatus | Promise<SuggesterStatus>;
   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void;
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
-  setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; textColumn?: string }): void;
+  setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; textColumn?: string; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void;
   /** Rows most like `row` (cosine of TF-IDF vectors), best first; absent in older databases. */
   similarRows?(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
 }
