@@ -194,7 +194,8 @@ function scoreFused(model: LinearModel, n: number, termsOf: (start: number, end:
           const id = t.ids[i];
           const row = table[id];
           if (row < 0) continue;
-          const u = (1 + Math.log(t.counts[i])) * idf[id];
+          const c = t.counts[i];
+          const u = (c < SUBLINEAR.length ? SUBLINEAR[c] : 1 + Math.log(c)) * idf[id];
           norm += u * u;
           for (let j = 0; j < k; j++) acc[j] += u * w[row * k + j];
         }
@@ -207,6 +208,9 @@ function scoreFused(model: LinearModel, n: number, termsOf: (start: number, end:
   }
   return out;
 }
+
+/** 1 + ln c for the small counts nearly every entry has (a look-up instead of a log per entry). */
+const SUBLINEAR = Float64Array.from({ length: 256 }, (_, c) => 1 + Math.log(c));
 
 function sliceTerms(t: TermCounts, start: number, end: number): TermCounts {
   const a = t.ptr[start];
