@@ -173,10 +173,11 @@ export class Suggesters {
       while (s.run) await s.run;
       return this.status(s);
     }
-    // NOTE: yield before training: listeners called from inside it (emit) must already see `s.run`.
+    // NOTE: yield before training: listeners called from inside it (emit) must already see `s.run`. A task, not a
+    // microtask: the key press that made the retrain due paints first, before the labels are gathered and posted.
     s.training = true;
     s.run = (async () => {
-      await null;
+      await new Promise((resolve) => setTimeout(resolve, 0));
       await this.trainLoop(s);
     })().finally(() => (s.run = null));
     await s.run;
