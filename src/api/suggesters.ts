@@ -173,11 +173,10 @@ export class Suggesters {
       while (s.run) await s.run;
       return this.status(s);
     }
-    // NOTE: yield before training: listeners called from inside it (emit) must already see `s.run`. A task, not a
-    // microtask: the key press that made the retrain due paints first, before the labels are gathered and posted.
+    // NOTE: yield before training: listeners called from inside it (emit) must already see `s.run`.
     s.training = true;
     s.run = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await null;
       await this.trainLoop(s);
     })().finally(() => (s.run = null));
     await s.run;
