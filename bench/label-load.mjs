@@ -16,6 +16,7 @@ export async function loadLabel() {
       "export * from '../../src/label/features';",
       "export * from '../../src/label/linear';",
       "export * from '../../src/label/queue';",
+      "export { SuggesterCore } from '../../src/label/suggester';",
       "export * from '../../src/data/label-log';",
       "export { SourceLabels, applyLabels } from '../../src/data/labels';",
       "export { tableFromArrays } from 'apache-arrow';",

@@ -92,6 +92,11 @@ export interface Backend {
   softmaxRows?(x: DeviceBuffer, rows: number, n: number): DeviceBuffer;
   /** Each contiguous row of n standardised, y = (x − mean)·rstd with rstd = 1/√(biased var + eps); also rstd per row. */
   normalizeRows?(x: DeviceBuffer, rows: number, n: number, eps: number): { y: DeviceBuffer; rstd: DeviceBuffer };
+  /**
+   * Sparse × dense, out [rows, n]: out[r, :] = Σ_{i ∈ [ptr[r], ptr[r+1])} values[i] · x[idx[i], :] with
+   * rows = ptr.length − 1 (host arrays, checked by the caller: ops/sparse.ts).
+   */
+  sparseMatmul?(ptr: Int32Array, idx: Int32Array, values: Float32Array, x: DeviceBuffer, n: number): DeviceBuffer;
 }
 
 /** Product of a shape's dimensions (1 for a scalar). */

@@ -12,6 +12,7 @@ import { MOVEMENT_RULES, concat, gather, segmentSum, permute, reshape, slice, tr
 import { MATMUL_RULES, matmul, type MatmulOps } from './ops/matmul';
 import { REDUCE_RULES, max, mean, type ReduceOps } from './ops/reduce';
 import { FUSED_RULES, normalizeLast, softmaxLast, type FusedOps } from './ops/fused';
+import { SPARSE_RULES, sparseMatmul, sparseMatrix } from './ops/sparse';
 
 /** An op name added to a family without its rule. */
 type Cube = { cube: { x: Tensor } };
@@ -54,10 +55,11 @@ describe('backward-rule tables', () => {
         ['permute', transpose(x)], ['permute', permute(x3, [2, 0, 1])], ['slice', slice(x, 1, 0, 2)], ['concat', concat([x, x], 0)],
         ['gather', gather(x, Int32Array.from([1, 0, 1]))], ['segmentSum', segmentSum(x, Int32Array.from([1, 0]), 2)], ['matmul', matmul(x, x, { transB: true })], ['matmulRows', matmul(x3, x, { transB: true })],
         ['max', max(x, 1)], ['softmaxRows', softmaxLast(x)], ['normalizeRows', normalizeLast(x, 1e-5)],
+        ['sparseMatmul', sparseMatmul(sparseMatrix(Int32Array.from([0, 1, 3]), Int32Array.from([1, 0, 1]), Float32Array.from([2, 1, -1]), 2), x)],
       ];
       for (const [name, t] of ops) seen.set(name, t.op);
     });
-    const tables: Rules<unknown>[] = [ELEMENTWISE_RULES, BROADCAST_RULES, MOVEMENT_RULES, MATMUL_RULES, REDUCE_RULES, FUSED_RULES];
+    const tables: Rules<unknown>[] = [ELEMENTWISE_RULES, BROADCAST_RULES, MOVEMENT_RULES, MATMUL_RULES, REDUCE_RULES, FUSED_RULES, SPARSE_RULES];
     const rules = Object.assign({}, ...tables) as Record<string, unknown>;
     const keys = tables.flatMap((t) => Object.keys(t as object));
     expect(new Set(keys).size, 'an op name is in two tables').toBe(keys.length);

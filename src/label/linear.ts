@@ -2,10 +2,10 @@
  * The default suggester: multinomial logistic regression on hashed TF-IDF features (./features), trained on our
  * engine as a sparse embedding bag. For documents d with features (id_j, v_j):
  *
- *   logits[d] = Σ_j v_j · W[id_j] + b        (gather rows of W, scale by the values, segment-sum per document)
+ *   logits[d] = Σ_j v_j · W[id_j] + b        (X·W + b, X the [documents, features] tf-idf rows: sparseMatmul)
  *   loss      = mean_d CE(logits[d], y_d) + λ·‖W‖²
  *
- * and the engine's backward gives ∂loss/∂W (gather's backward is a scatter-add, segment-sum's is a gather).
+ * and the engine's backward gives ∂loss/∂W (sparseMatmul's backward is Xᵀ·∂logits, one pass over the entries).
  * Full-batch AdamW steps. W holds only rows for features seen in training (the rest would stay 0 anyway), so a
  * step costs O(nnz + features·classes), not O(buckets).
  *
@@ -13,8 +13,8 @@
  */
 import type { Backend } from '../grad/backend';
 import { JsBackend } from '../grad/backends/js';
-import { add, mul, scale, square } from '../grad/ops/elementwise';
-import { gather, segmentSum } from '../grad/ops/movement';
+import { add, scale, square } from '../grad/ops/elementwise';
+import { sparseMatmul, sparseMatrix, type SparseMatrix } from '../grad/ops/sparse';
 import { sum } from '../grad/ops/broadcast';
 import { crossEntropy } from '../grad/functional';
 import { AdamW } from '../grad/optim';
@@ -44,45 +44,33 @@ export interface TrainOptions {
   lr?: number;
   /** Document frequencies from a larger corpus (e.g. every row of the source, labelled or not). */
   df?: { df: Int32Array; docs: number };
+  /** The idf of those frequencies, made once per corpus (`inverseDocumentFrequencies`); wins over `df`. */
+  idf?: Float32Array;
   backend?: Backend;
 }
 
-/** A batch as the engine reads it: features mapped to weight rows, their values, and the document of each. */
-interface Bag {
-  rowOf: Int32Array;
-  values: Float32Array;
-  docOf: Int32Array;
-  docs: number;
-}
-
-function toBag(rows: SparseRows, rowOfId: (id: number) => number): Bag {
+/** The rows as the engine reads them: X [documents, weight rows], features without a weight row dropped. */
+function toBag(rows: SparseRows, rowOfId: (id: number) => number, weightRows: number): SparseMatrix {
   const n = rows.ptr.length - 1;
-  const rowOf: number[] = [];
-  const values: number[] = [];
-  const docOf: number[] = [];
+  const ptr = new Int32Array(n + 1);
+  const idx = new Int32Array(rows.ids.length);
+  const values = new Float32Array(rows.ids.length);
+  let at = 0;
   for (let d = 0; d < n; d++) {
     for (let i = rows.ptr[d]; i < rows.ptr[d + 1]; i++) {
       const r = rowOfId(rows.ids[i]);
       if (r < 0) continue;
-      rowOf.push(r);
-      values.push(rows.values[i]);
-      docOf.push(d);
+      idx[at] = r;
+      values[at++] = rows.values[i];
     }
+    ptr[d + 1] = at;
   }
-  return { rowOf: Int32Array.from(rowOf), values: Float32Array.from(values), docOf: Int32Array.from(docOf), docs: n };
+  return sparseMatrix(ptr, idx.slice(0, at), values.slice(0, at), weightRows);
 }
 
 /** logits [docs, classes] of a bag. */
-function forward(w: Tensor, b: Tensor, bag: Bag, values: Tensor): Tensor {
-  const picked = gather(w, bag.rowOf, [bag.rowOf.length]);
-  return add(segmentSum(mul(picked, values), bag.docOf, bag.docs), b);
-}
-
-/** The bag's values repeated across the classes, [nnz, k]: a same-shape product is the engine's fast path. */
-function valuesTensor(be: Backend, bag: Bag, k: number): Tensor {
-  const v = new Float32Array(bag.values.length * k);
-  for (let i = 0; i < bag.values.length; i++) v.fill(bag.values[i], i * k, (i + 1) * k);
-  return Tensor.fromData(be, v, [bag.values.length, k]);
+function forward(w: Tensor, b: Tensor, bag: SparseMatrix): Tensor {
+  return add(sparseMatmul(bag, w), b);
 }
 
 /** Trains on labelled texts; `labels[i]` is the class of `texts[i]`. Needs at least two classes. */
@@ -97,13 +85,12 @@ export function trainOnTerms(terms: TermCounts, labels: readonly string[], o: Tr
   const classes = [...new Set(labels)].sort();
   if (classes.length < 2) throw new Error('The suggester needs labels of at least two classes.');
   const features = resolveOptions(o.features);
-  const { df, docs } = o.df ?? documentFrequencies(terms, features.buckets);
-  const idf = inverseDocumentFrequencies(df, docs);
+  const idf = o.idf ?? idfOf(o.df ?? documentFrequencies(terms, features.buckets));
   const rows = tfidf(terms, idf, features.buckets);
-  const vocab = Int32Array.from(new Set(rows.ids)).sort();
-  const rowOfId = new Map<number, number>();
-  vocab.forEach((id, r) => rowOfId.set(id, r));
-  const bag = toBag(rows, (id) => rowOfId.get(id) ?? -1);
+  const vocab = seenIds(rows.ids, idf.length);
+  const rowOfId = new Int32Array(idf.length).fill(-1);
+  vocab.forEach((id, r) => (rowOfId[id] = r));
+  const bag = toBag(rows, (id) => rowOfId[id], vocab.length);
   const classOf = new Map(classes.map((c, i) => [c, i]));
   const y = Int32Array.from(labels, (l) => classOf.get(l)!);
   const k = classes.length;
@@ -114,11 +101,10 @@ export function trainOnTerms(terms: TermCounts, labels: readonly string[], o: Tr
   const b = Tensor.zeros(be, [k], true);
   const opt = new AdamW([w, b], { lr: o.lr ?? 0.2, weightDecay: 0 });
   const steps = o.steps ?? 60;
-  const values = valuesTensor(be, bag, k);
   try {
     for (let step = 0; step < steps; step++) {
       tidy(() => {
-        const loss = add(crossEntropy(forward(w, b, bag, values), y), scale(sum(square(w)), lambda));
+        const loss = add(crossEntropy(forward(w, b, bag), y), scale(sum(square(w)), lambda));
         backward(loss);
         opt.update();
         zeroGrad([w, b]);
@@ -128,11 +114,22 @@ export function trainOnTerms(terms: TermCounts, labels: readonly string[], o: Tr
     const bias = Float32Array.from(b.dataSync());
     return { kind: 'tfidf-linear', classes, features, idf, vocab, weights, bias, trainedOn: n };
   } finally {
-    values.dispose();
     opt.dispose();
     w.dispose();
     b.dispose();
   }
+}
+
+const idfOf = ({ df, docs }: { df: Int32Array; docs: number }) => inverseDocumentFrequencies(df, docs);
+
+/** The distinct ids, ascending (a mark per id: no Set of every entry). */
+function seenIds(ids: Int32Array, features: number): Int32Array {
+  const seen = new Uint8Array(features);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) if (seen[ids[i]] === 0) (seen[ids[i]] = 1), n++;
+  const out = new Int32Array(n);
+  for (let id = 0, j = 0; id < features; id++) if (seen[id]) out[j++] = id;
+  return out;
 }
 
 /** Row of each feature id in a model's weights (-1: none), as a dense table over all ids. */
@@ -144,7 +141,7 @@ function rowTable(model: LinearModel): Int32Array {
 
 export interface ScoreOptions {
   chunk?: number;
-  /** Run the engine's forward (gather · values · segment-sum) instead of the fused loop; same numbers, slower. */
+  /** Run the engine's forward (sparseMatmul + b, on tf-idf rows) instead of the fused loop; same numbers, slower. */
   engine?: boolean;
   backend?: Backend;
 }
@@ -177,6 +174,7 @@ function scoreFused(model: LinearModel, n: number, termsOf: (start: number, end:
   const { weights: w, idf } = model;
   const B = model.features.buckets;
   const logit = new Float64Array(k);
+  const acc = new Float64Array(k);
   for (let start = 0; start < n; start += chunk) {
     const t = termsOf(start, Math.min(n, start + chunk));
     for (let d = 0; d + 1 < t.ptr.length; d++) {
@@ -185,29 +183,34 @@ function scoreFused(model: LinearModel, n: number, termsOf: (start: number, end:
       const e = t.ptr[d + 1];
       let split = a;
       while (split < e && t.ids[split] < B) split++;
+      // Per block: Σ u·W[row] and Σ u² in one pass (u = tf·idf), then scaled by 1/‖u‖: the same sum as
+      // normalising u first.
       for (let block = 0; block < 2; block++) {
         const lo = block === 0 ? a : split;
         const hi = block === 0 ? split : e;
         let norm = 0;
+        acc.fill(0);
         for (let i = lo; i < hi; i++) {
-          if (table[t.ids[i]] < 0) continue;
-          const v = (1 + Math.log(t.counts[i])) * idf[t.ids[i]];
-          norm += v * v;
+          const id = t.ids[i];
+          const row = table[id];
+          if (row < 0) continue;
+          const c = t.counts[i];
+          const u = (c < SUBLINEAR.length ? SUBLINEAR[c] : 1 + Math.log(c)) * idf[id];
+          norm += u * u;
+          for (let j = 0; j < k; j++) acc[j] += u * w[row * k + j];
         }
         if (norm === 0) continue;
         const s = 1 / Math.sqrt(norm);
-        for (let i = lo; i < hi; i++) {
-          const row = table[t.ids[i]];
-          if (row < 0) continue;
-          const v = (1 + Math.log(t.counts[i])) * idf[t.ids[i]] * s;
-          for (let j = 0; j < k; j++) logit[j] += v * w[row * k + j];
-        }
+        for (let j = 0; j < k; j++) logit[j] += acc[j] * s;
       }
       softmaxInto(logit, k, out, (start + d) * k);
     }
   }
   return out;
 }
+
+/** 1 + ln c for the small counts nearly every entry has (a look-up instead of a log per entry). */
+const SUBLINEAR = Float64Array.from({ length: 256 }, (_, c) => 1 + Math.log(c));
 
 function sliceTerms(t: TermCounts, start: number, end: number): TermCounts {
   const a = t.ptr[start];
@@ -228,8 +231,8 @@ function scoreChunks(model: LinearModel, n: number, termsOf: (start: number, end
       // NOTE: features the model never saw are dropped before the norm (a fitted vocabulary's behaviour): kept,
       // they would shrink the known ones of a text toward 0 when few labels cover little of the vocabulary.
       const rows = tfidf(termsOf(start, Math.min(n, start + chunk)), model.idf, model.features.buckets, table);
-      const bag = toBag(rows, (id) => table[id]);
-      const logits = noGrad(() => tidy(() => forward(w, b, bag, valuesTensor(be, bag, k)).keep()));
+      const bag = toBag(rows, (id) => table[id], model.vocab.length);
+      const logits = noGrad(() => tidy(() => forward(w, b, bag).keep()));
       softmaxInto(logits.dataSync(), k, out, start * k);
       logits.dispose();
     }

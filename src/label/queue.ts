@@ -62,7 +62,10 @@ export interface RankInput {
  * (every row is equally unknown).
  */
 export function rankRows({ rows, probs, k, strategy, seed = 0, limit }: RankInput): number[] {
-  const byRow = [...rows].sort((a, b) => a - b);
+  // NOTE: candidates usually come in row order already (a scan of the source): sort only when they do not.
+  let ascending = true;
+  for (let i = 1; i < rows.length && ascending; i++) ascending = rows[i - 1] < rows[i];
+  const byRow = ascending ? [...rows] : [...rows].sort((a, b) => a - b);
   const cut = (order: number[]) => (limit === undefined ? order : order.slice(0, limit));
   if (strategy === 'file') return cut(byRow);
   if (strategy === 'random') return cut(shuffled(byRow, seed));

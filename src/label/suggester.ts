@@ -19,6 +19,8 @@ interface Corpus {
   texts: readonly (string | null)[];
   terms: TermCounts | null;
   df: { df: Int32Array; docs: number };
+  /** idf of `df`, made once: every retrain's models share it. */
+  idf: Float32Array;
 }
 
 export interface TrainRequest {
@@ -66,7 +68,8 @@ export class SuggesterCore {
   setTexts(corpusKey: string, texts: readonly (string | null)[]): void {
     const terms = countTerms(texts, this.features);
     const df = documentFrequencies(terms, this.features.buckets);
-    this.corpora.set(corpusKey, { rows: texts.length, texts, terms: terms.ids.length <= CACHE_NNZ ? terms : null, df });
+    const idf = inverseDocumentFrequencies(df.df, df.docs);
+    this.corpora.set(corpusKey, { rows: texts.length, texts, terms: terms.ids.length <= CACHE_NNZ ? terms : null, df, idf });
   }
 
   hasTexts(corpusKey: string): boolean {
@@ -88,7 +91,7 @@ export class SuggesterCore {
     const c = this.corpus(req.corpusKey);
     const reason = notReadyReason(req.labels);
     if (reason) throw new Error(reason);
-    const options: TrainOptions = { ...req.options, features: this.features, df: c.df };
+    const options: TrainOptions = { ...req.options, features: this.features, df: c.df, idf: c.idf };
     const t0 = performance.now();
     const curvePoint = this.heldOutPoint(c, req, options);
     const model = trainOnTerms(this.termsOf(c, req.rows), req.labels, options);
@@ -133,9 +136,8 @@ export class SuggesterCore {
   similar(corpusKey: string, row: number, limit: number): { row: number; similarity: number }[] {
     const c = this.corpus(corpusKey);
     if (!Number.isInteger(row) || row < 0 || row >= c.rows) throw new Error(`Row ${row} is out of range (the source has ${c.rows} rows).`);
-    const idf = inverseDocumentFrequencies(c.df.df, c.df.docs);
     const terms = c.terms ?? countTerms(c.texts, this.features);
-    const rows = tfidf(terms, idf, this.features.buckets);
+    const rows = tfidf(terms, c.idf, this.features.buckets);
     const query = new Map<number, number>();
     for (let i = rows.ptr[row]; i < rows.ptr[row + 1]; i++) query.set(rows.ids[i], rows.values[i]);
     const scores: { row: number; similarity: number }[] = [];

@@ -273,4 +273,23 @@ export class JsBackend implements Backend {
     }
     return this.wrap(o);
   }
+
+  sparseMatmul(ptr: Int32Array, idx: Int32Array, values: Float32Array, xb: DeviceBuffer, n: number): DeviceBuffer {
+    const x = data(xb);
+    checkIndices('sparseMatmul', idx, x.length / n);
+    const rows = ptr.length - 1;
+    const o = this.alloc(rows * n, false);
+    // NOTE: one output column at a time with the sum in a register: rows are short and n small (classes), so
+    // re-reading a row's entries is cheaper than a scratch accumulator per row.
+    for (let r = 0; r < rows; r++) {
+      const a = ptr[r];
+      const b = ptr[r + 1];
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let i = a; i < b; i++) acc += values[i] * x[idx[i] * n + j];
+        o[r * n + j] = acc;
+      }
+    }
+    return this.wrap(o);
+  }
 }
