@@ -29,7 +29,12 @@ const port = await new Promise((resolve) => {
 });
 const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
   cwd: root,
-  env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models') },
+  // The CSP's connect-src must allow the benches' local Hub-layout hosts (ephemeral ports), as in playwright.config.ts.
+  env: {
+    ...process.env,
+    JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models'),
+    JAMMI_HUB_HOST: process.env.JAMMI_HUB_HOST ?? 'http://127.0.0.1:*',
+  },
   stdio: 'ignore',
   detached: true,
 });
