@@ -2,8 +2,8 @@
  * The one module that imports ONNX Runtime Web, and `runtimeFor` the one place that picks its build:
  * - `webgpu`: the `webgpu` entry (the one transformers.js imports too): the native WebGPU execution provider on the
  *   asyncify WASM build;
- * - `wasm`: the wasm-only entry on the plain WASM build (`ort-wasm-simd-threaded`), 1.3–3× quicker than the asyncify
- *   build on small models (README, "Where infer's time goes").
+ * - `wasm`: the wasm-only entry on the plain WASM build (`ort-wasm-simd-threaded`): session.run 2.3× quicker than on
+ *   the asyncify build with bert-tiny-sentiment (README, "Where infer's time goes").
  * Each entry bundles its own copy of onnxruntime-common: its own `env`, sessions and `Tensor` class, so a session is
  * fed tensors of its own runtime. Their wasm and loaders come from our own build (`?url` assets, precached for
  * offline use), never a CDN.
