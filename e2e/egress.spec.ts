@@ -13,7 +13,12 @@ test('a full journey talks only to the app origin and the configured model host'
   test.setTimeout(400_000);
   const hub = await hubServer();
   const requests: string[] = [];
-  page.context().on('request', (r) => requests.push(r.url()));
+  // What the page and its workers asked for themselves, apart from the service worker's precaching of every asset.
+  const ownRequests: string[] = [];
+  page.context().on('request', (r) => {
+    requests.push(r.url());
+    if (!r.serviceWorker()) ownRequests.push(r.url());
+  });
   const csp = await watchCsp(page);
   await openApp(page);
   const out = await page.evaluate(async ({ csv, hubHost }) => {
@@ -43,6 +48,9 @@ test('a full journey talks only to the app origin and the configured model host'
   expect(requests).toContain(`${hub.host}/roberta-tiny-spam/resolve/main/onnx/model.onnx`);
   expect(requests.some((u) => u.startsWith(`${app}/models/bert-tiny-sentiment/resolve/main/`))).toBe(true);
   expect(requests.some((u) => /\.wasm$/.test(u))).toBe(true);
+  // Every ONNX Runtime session here runs on wasm: the plain build's files load, the asyncify build's (WebGPU) never.
+  expect(ownRequests.some((u) => /\/ort-wasm-simd-threaded-[^/.]*\.wasm$/.test(u)), 'the plain ORT build ran').toBe(true);
+  expect(ownRequests.filter((u) => /ort-wasm-simd-threaded\.asyncify/.test(u)), 'the asyncify ORT build was not loaded').toEqual([]);
   expect(requests.some((u) => /worker/.test(u))).toBe(true);
   console.log(`egress: ${requests.length} requests, ${new Set(requests.map((u) => (/^(data|blob):/.test(u) ? u.slice(0, 5) : new URL(u).origin))).size} origins`);
   expect(await csp.violations()).toEqual([]);

@@ -68,7 +68,8 @@ test('second visit with the network off: the app loads, lists its source and lab
     for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
     return urls;
   });
-  for (const pattern of [/^\/index\.html/, /infer\.worker-.*\.js/, /ort-wasm-simd-threaded\.asyncify-.*\.wasm/, /parquet_wasm_bg-.*\.wasm/, /\/models\/bert-tiny-sentiment\/resolve\/main\/onnx\/model\.onnx/]) {
+  // ONNX Runtime: the asyncify build (WebGPU) and the plain build (wasm, which this journey runs offline).
+  for (const pattern of [/^\/index\.html/, /infer\.worker-.*\.js/, /ort-wasm-simd-threaded\.asyncify-.*\.wasm/, /ort-wasm-simd-threaded-[^/.]*\.wasm/, /ort-wasm-simd-threaded-[^/.]*\.mjs/, /parquet_wasm_bg-.*\.wasm/, /\/models\/bert-tiny-sentiment\/resolve\/main\/onnx\/model\.onnx/]) {
     expect(precached.some((u) => pattern.test(u)), `cached: ${pattern}`).toBe(true);
   }
 

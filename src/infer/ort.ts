@@ -1,37 +1,57 @@
 /**
- * The one module that imports ONNX Runtime Web. The `webgpu` entry (the one transformers.js imports too, so there
- * is one runtime) has both the native WebGPU execution provider and WASM. Its wasm and loader come from our own
- * build (`?url` assets), never a CDN.
+ * The one module that imports ONNX Runtime Web, and `runtimeFor` the one place that picks its build:
+ * - `webgpu`: the `webgpu` entry (the one transformers.js imports too): the native WebGPU execution provider on the
+ *   asyncify WASM build;
+ * - `wasm`: the wasm-only entry on the plain WASM build (`ort-wasm-simd-threaded`): session.run 2.3× quicker than on
+ *   the asyncify build with bert-tiny-sentiment (README, "Where infer's time goes").
+ * Each entry bundles its own copy of onnxruntime-common: its own `env`, sessions and `Tensor` class, so a session is
+ * fed tensors of its own runtime. Their wasm and loaders come from our own build (`?url` assets, precached for
+ * offline use), never a CDN.
  *
  * NOTE: the JSEP build (the package's default entry) computes RoBERTa's position ids wrongly on WebGPU
  * (every row comes out ~"spam" on roberta-tiny-spam); the `webgpu` entry's EP matches PyTorch to ~1e-6.
  */
-import * as ort from 'onnxruntime-web/webgpu';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
+import * as ortWasm from 'onnxruntime-web/wasm';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import asyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import plainMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import { chooseAuto } from '../grad/backends/auto';
 import { halfToFloat } from '../nn/safetensors';
 import { isOutOfMemoryMessage } from './oom';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
 
-let configured = false;
+type Ort = typeof ortWebGpu;
 
-/** Runs before the first session, i.e. after transformers.js' import has pointed `wasmPaths` at its CDN. */
-function configure(): void {
-  if (configured) return;
-  configured = true;
-  ort.env.wasm.wasmPaths = { wasm: new URL(ortWasmUrl, self.location.href).href, mjs: new URL(ortMjsUrl, self.location.href).href };
+/** The ORT build each execution provider runs on, with its local assets. */
+const RUNTIMES: Record<ExecutionBackend, { ort: Ort; wasm: string; mjs: string }> = {
+  webgpu: { ort: ortWebGpu, wasm: asyncifyWasmUrl, mjs: asyncifyMjsUrl },
+  wasm: { ort: ortWasm, wasm: plainWasmUrl, mjs: plainMjsUrl },
+};
+
+const configured = new Set<ExecutionBackend>();
+
+/**
+ * The runtime for `backend`, configured before its first session, i.e. after transformers.js' import has pointed
+ * the `webgpu` entry's `wasmPaths` at its CDN: each entry's env gets our own assets.
+ */
+function runtimeFor(backend: ExecutionBackend): Ort {
+  const { ort, wasm, mjs } = RUNTIMES[backend];
+  if (configured.has(backend)) return ort;
+  configured.add(backend);
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasm, self.location.href).href, mjs: new URL(mjs, self.location.href).href };
   // WASM threads need SharedArrayBuffer, i.e. a cross-origin isolated page (COOP/COEP headers).
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   ort.env.wasm.proxy = false; // we already run in a worker
   ort.env.logLevel = 'error';
+  return ort;
 }
 
-/** The WASM threads ORT uses (1 unless the page is cross-origin isolated). */
+/** The WASM threads ORT's `wasm` runtime uses (1 unless the page is cross-origin isolated). */
 export function wasmThreads(): number {
-  configure();
-  return ort.env.wasm.numThreads ?? 1;
+  return runtimeFor('wasm').env.wasm.numThreads ?? 1;
 }
 
 /**
@@ -53,12 +73,13 @@ export class OrtSession {
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: Ort,
+    private readonly session: ortWebGpu.InferenceSession,
     readonly backend: ExecutionBackend,
   ) {}
 
   static async create(model: Uint8Array, backend: ExecutionBackend): Promise<OrtSession> {
-    configure();
+    const ort = runtimeFor(backend);
     // NOTE: exactly one execution provider: a forced backend must fail rather than fall back silently.
     // NOTE: no spinning: ORT's WASM pool threads otherwise busy-wait after every parallel section, taking the core
     // from the worker's own thread (and the page's). Measured on 2 shared cores with bert-tiny-sentiment: 1,516–1,726
@@ -68,7 +89,7 @@ export class OrtSession {
       graphOptimizationLevel: 'all',
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    return new OrtSession(session, backend);
+    return new OrtSession(ort, session, backend);
   }
 
   get inputNames(): readonly string[] {
@@ -85,8 +106,8 @@ export class OrtSession {
    */
   run(inputs: Record<string, BigInt64Array>, batch: number, seq: number, output: string): Promise<{ data: Float32Array; dims: readonly number[] }> {
     const next = this.chain.then(async () => {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const name of this.session.inputNames) feeds[name] = new ort.Tensor('int64', inputs[name], [batch, seq]);
+      const feeds: Record<string, ortWebGpu.Tensor> = {};
+      for (const name of this.session.inputNames) feeds[name] = new this.ort.Tensor('int64', inputs[name], [batch, seq]);
       const results = await this.session.run(feeds, [output]);
       const out = results[output];
       try {
