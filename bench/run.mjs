@@ -29,7 +29,8 @@ const port = await new Promise((resolve) => {
 });
 const server = spawn('npx', ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
   cwd: root,
-  env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models') },
+  // The benches' Hub-layout servers (bench/infer-hub.mjs) listen on ephemeral local ports: the CSP must let the app reach them.
+  env: { ...process.env, JAMMI_MODELS_DIR: process.env.JAMMI_MODELS_DIR ?? path.resolve(root, '../shared/models'), JAMMI_HUB_HOST: process.env.JAMMI_HUB_HOST ?? 'http://127.0.0.1:*' },
   stdio: 'ignore',
   detached: true,
 });
