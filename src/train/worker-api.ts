@@ -4,6 +4,7 @@
  */
 import { createEngineBackend, type BackendChoice, type EngineBackend, type EngineBackendName } from '../grad/backends/select';
 import { WebGpuBackend } from '../grad/backends/webgpu';
+import { sharedWasmBackend } from '../grad/backends/wasm';
 import { isDeviceLost } from '../grad/errors';
 import type { Backend } from '../grad';
 import { JsBackend } from '../grad';
@@ -138,13 +139,14 @@ export const trainApi = {
         l2Normalize(await embedder.embed(req.texts, (done) => onPhase({ phase: 'embedding', detail: `Embedding texts: ${done} / ${req.texts.length}` }))),
       );
       await embedder.release();
-      // The projection head is small: the CPU engine trains it fastest (no per-op GPU round trips).
-      const backend = new JsBackend();
-      const setup = clock('setupMs', () => setupHeadTarget({ backend, config: req.config, classes: req.classes, embeddings, baseModel: name, pooling: embedder.pooling }));
+      // The projection head is small: the CPU trains it fastest (no per-op GPU round trips) — on wasm, or on js
+      // when that was asked for.
+      const used = await clock('setupMs', () => headBackend(req.backend));
+      const setup = clock('setupMs', () => setupHeadTarget({ backend: used.backend, config: req.config, classes: req.classes, embeddings, baseModel: name, pooling: embedder.pooling }));
       onPhase({ phase: 'training', detail: 'Training the projection head' });
       try {
-        const reason = `the projection head is small: trained on the JavaScript backend (embeddings on ONNX Runtime ${onnxBackend}: ${onnxReason})`;
-        return await runLoop(setup, { name: 'js', reason, threads: 1 });
+        const reason = `the projection head is small: trained on ${used.reason} (embeddings on ONNX Runtime ${onnxBackend}: ${onnxReason})`;
+        return await runLoop(setup, { name: used.name, reason, threads: used.threads });
       } finally {
         setup.dispose();
       }
@@ -217,6 +219,14 @@ export const trainApi = {
 };
 
 export type TrainApi = typeof trainApi;
+
+/** The head target's engine: the CPU — JavaScript when `js` was asked for, else WebAssembly (SIMD, threads). */
+async function headBackend(choice: TrainBackend): Promise<Pick<EngineBackend, 'backend' | 'name' | 'reason' | 'threads'>> {
+  if (choice === 'js') return { backend: new JsBackend(), name: 'js', reason: 'the JavaScript backend (js was asked for)', threads: 1 };
+  const backend = await sharedWasmBackend();
+  const threads = `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
+  return { backend, name: 'wasm', reason: `WebAssembly ${backend.relaxed ? 'relaxed SIMD' : 'SIMD128'} on ${threads}`, threads: backend.threads };
+}
 
 /** The configured micro-batching (no out-of-memory seen): for outcomes built from a checkpoint. */
 function noMemory(config: FineTuneConfig): LoopResult['memory'] {
