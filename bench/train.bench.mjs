@@ -50,22 +50,31 @@ function fineTune(page, options) {
     const job = await window.jammi.fineTune(o);
     let first = null;
     let last = null;
+    // the browser's CPU seconds (read by the bench process) when training starts and at each step's report
+    let cpuAtTraining = null;
+    let cpuAtLast = null;
+    job.onChange(() => {
+      if (cpuAtTraining === null && job.phase?.phase === 'training') cpuAtTraining = window.__benchCpu();
+    });
     job.onProgress((p) => {
       if (!first) first = { t: performance.now(), step: p.step };
       last = { t: performance.now(), step: p.step, eps: p.examplesPerSecond };
+      cpuAtLast = window.__benchCpu();
     });
     const report = await job.wait();
-    return { seconds: (performance.now() - t0) / 1000, examplesPerSecond: last?.eps ?? 0, report, modelId: job.modelId };
+    const loopCpu = cpuAtTraining && cpuAtLast ? (await cpuAtLast) - (await cpuAtTraining) : null;
+    return { seconds: (performance.now() - t0) / 1000, examplesPerSecond: last?.eps ?? 0, report, modelId: job.modelId, loopCpu };
   }, options);
 }
 
-const BREAKDOWN_COLUMNS = ['job', 'load', 'steps', 'load model', 'tokenise', 'set up', 'forward', 'backward', 'loss read', 'update', 'yield', 'validation', 'checkpoint', 'adapter', 'job wall', 'browser CPU'];
+const BREAKDOWN_COLUMNS = ['job', 'load', 'examples/s', 'examples per CPU-second (steps)', 'steps', 'load model', 'tokenise', 'set up', 'forward', 'backward', 'loss read', 'update', 'yield', 'validation', 'checkpoint', 'adapter', 'job wall', 'browser CPU'];
 
 /** A breakdown row: the report's phase timings in seconds. */
 function timingRow(name, r, cpu, load) {
   const t = r.report.timings ?? {}; // absent before the job reported timings (an A/B against an older build)
   const s = (ms) => (ms === undefined ? '–' : (ms / 1000).toFixed(2));
-  return [name, load, String(t.steps ?? '–'), s(t.loadMs), s(t.tokenizeMs), s(t.setupMs), s(t.forwardMs), s(t.backwardMs), s(t.lossReadMs), s(t.updateMs), s(t.yieldMs),
+  const perCpu = r.loopCpu ? (r.report.trainRows * r.report.epochs.length) / r.loopCpu : null;
+  return [name, load, r.examplesPerSecond.toFixed(1), perCpu === null ? '–' : perCpu.toFixed(1), String(t.steps ?? '–'), s(t.loadMs), s(t.tokenizeMs), s(t.setupMs), s(t.forwardMs), s(t.backwardMs), s(t.lossReadMs), s(t.updateMs), s(t.yieldMs),
     s(t.validationMs), s(t.checkpointMs), s(t.adapterMs), r.seconds.toFixed(2), cpu.toFixed(1)];
 }
 
@@ -85,6 +94,7 @@ export async function run({ baseURL, root }) {
   try {
     const breakdown = [];
     const { page, software } = await openPage(browser, baseURL);
+    await page.exposeFunction('__benchCpu', () => browserCpuSeconds(process.pid));
     const split = smsSplit(root);
     await page.evaluate(async ({ train, test }) => {
       await window.jammi.addSource('sms-train', train);
@@ -145,7 +155,7 @@ export async function run({ baseURL, root }) {
       title: 'Where the MiniLM throughput jobs spend their time (seconds, the job\'s own timings)',
       columns: BREAKDOWN_COLUMNS,
       rows: breakdown,
-      notes: 'Browser CPU: user + system seconds of every Chromium process over the whole job, all threads (other jobs on the machine cannot inflate it). Load: the 1-minute load average when the job started.',
+      notes: 'Browser CPU: user + system seconds of every Chromium process over the whole job, all threads (other jobs on the machine cannot inflate it). Examples per CPU-second: the examples trained over the browser\'s CPU seconds from the start of training to the last step\'s report — a load-proof figure; on 2 idle cores with both threads busy, examples/s would approach twice it. Load: the 1-minute load average when the job started.',
     }],
   };
 }
