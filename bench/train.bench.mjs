@@ -91,8 +91,8 @@ export async function run({ baseURL, root }) {
   const browser = await launch();
   const rows = [];
   const notes = [];
+  const breakdown = [];
   try {
-    const breakdown = [];
     const { page, software } = await openPage(browser, baseURL);
     await page.exposeFunction('__benchCpu', () => browserCpuSeconds(process.pid));
     const split = smsSplit(root);
