@@ -84,6 +84,7 @@ export async function startFineTune(table: Table, options: FineTuneOptions, regi
       memory: r ? { ...r.result.memory, ...(r.gpuBytes ? { gpuBytes: r.gpuBytes } : {}) } : null,
       resumed: r?.resumed ?? null,
       cancelReason: null,
+      timings: r ? { ...r.result.timings, ...r.jobTimings } : null,
     });
     let cancelRequested = false;
     setStop(() => {

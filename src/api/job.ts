@@ -6,7 +6,8 @@ import type { Metrics } from '../eval/metrics';
 import type { FineTuneTarget } from '../train/config';
 import type { EpochMetrics, TrainProgress } from '../train/loop';
 import type { EngineBackendName } from '../grad/backends/choice';
-import type { TrainPhase } from '../train/worker-api';
+import type { JobTimings, TrainPhase } from '../train/worker-api';
+import type { LoopTimings } from '../train/timings';
 import type { LoopResult } from '../train/loop';
 
 export const FINE_TUNED_PREFIX = 'jammi:fine-tuned:';
@@ -39,6 +40,8 @@ export interface FineTuneReport {
   resumed: { afterEpoch: number; reason: string; backend: EngineBackendName } | null;
   /** Why a cancelled job kept no fine-tuned model (cancelled before its first checkpoint); null otherwise. */
   cancelReason: string | null;
+  /** Where the job's time went, in milliseconds per phase (the loop's and the worker's; null when it never ran). */
+  timings: (LoopTimings & JobTimings) | null;
 }
 
 /** A training run. `wait()` resolves with the report when it completes or is cancelled, and rejects if it fails. */

@@ -97,6 +97,15 @@ export interface Backend {
    * rows = ptr.length − 1 (host arrays, checked by the caller: ops/sparse.ts).
    */
   sparseMatmul?(ptr: Int32Array, idx: Int32Array, values: Float32Array, x: DeviceBuffer, n: number): DeviceBuffer;
+  /**
+   * A dropout mask of `size`: element i is `keep` where the (i+1)-th SplitMix64 uniform after the 64-bit state
+   * (hi, lo) is ≥ p, else 0 — the values of `Rng.uniform() >= p ? keep : 0` drawn in order (see ../rng.ts).
+   */
+  dropoutMask?(size: number, p: number, keep: number, hi: number, lo: number): DeviceBuffer;
+  /** GELU (erf form) of a contiguous buffer, the same float32 operations as the composed form, in one pass. */
+  gelu?(x: DeviceBuffer): DeviceBuffer;
+  /** Its backward: dx for the upstream gradient g (same size as x), as the composed form's rules compute it. */
+  geluGrad?(x: DeviceBuffer, g: DeviceBuffer): DeviceBuffer;
 }
 
 /** Product of a shape's dimensions (1 for a scalar). */

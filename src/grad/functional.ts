@@ -9,7 +9,7 @@ import { matmul } from './ops/matmul';
 import { concat, slice } from './ops/movement';
 import { sum } from './ops/broadcast';
 import { max, mean } from './ops/reduce';
-import { fusesNormalize, fusesSoftmax, normalizeLast, softmaxLast } from './ops/fused';
+import { fusesGelu, fusesNormalize, fusesSoftmax, geluFused, normalizeLast, softmaxLast } from './ops/fused';
 import type { Rng } from './rng';
 
 /** softmax along `axis`: e^(x − max) / Σ e^(x − max). NOTE: the max is detached; softmax is shift-invariant. */
@@ -32,8 +32,13 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return sub(shifted, log(sum(exp(shifted), axis, true)));
 }
 
-/** GELU, exact (erf) form: ½ x (1 + erf(x / √2)). */
+/** GELU, exact (erf) form: ½ x (1 + erf(x / √2)); one kernel each way where the backend fuses it. */
 export function gelu(x: Tensor): Tensor {
+  return fusesGelu(x) ? geluFused(x) : geluComposed(x);
+}
+
+/** The composed GELU: the reference the fused kernel is tested against (bit for bit on wasm). */
+export function geluComposed(x: Tensor): Tensor {
   return mul(scale(x, 0.5), addScalar(erf(scale(x, Math.SQRT1_2)), 1));
 }
 
@@ -90,8 +95,14 @@ export function crossEntropy(logits: Tensor, labels: ArrayLike<number>): Tensor 
 export function dropout(x: Tensor, p: number, rng: Rng): Tensor {
   if (p <= 0) return affine(x, 1, 0);
   if (p >= 1) throw new Error('dropout: p must be < 1');
-  const keep = new Float32Array(x.size);
   const s = 1 / (1 - p);
+  const be = x.backend;
+  if (be.dropoutMask) {
+    // the same mask, drawn on the device (no host loop, no upload)
+    const [hi, lo] = rng.skip(x.size);
+    return mul(x, Tensor.fromBuffer(be, be.dropoutMask(x.size, p, s, hi, lo), x.shape));
+  }
+  const keep = new Float32Array(x.size);
   for (let i = 0; i < keep.length; i++) keep[i] = rng.uniform() >= p ? s : 0;
   return mul(x, Tensor.fromData(x.backend, keep, x.shape));
 }

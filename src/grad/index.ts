@@ -9,7 +9,7 @@ export { matmul, type MatmulOptions } from './ops/matmul';
 export { concat, gather, permute, reshape, slice, transpose } from './ops/movement';
 export { expand, sum, sumTo } from './ops/broadcast';
 export { max, mean } from './ops/reduce';
-export { crossEntropy, dropout, gelu, geluTanh, silu, layerNorm, layerNormComposed, linear, logSoftmax, rotary, rotaryTables, softmax, softmaxComposed } from './functional';
+export { crossEntropy, dropout, gelu, geluComposed, geluTanh, silu, layerNorm, layerNormComposed, linear, logSoftmax, rotary, rotaryTables, softmax, softmaxComposed } from './functional';
 export { AdamW, clipGradNorm, learningRate, type AdamWOptions, type Schedule, type ScheduleKind } from './optim';
 export { Rng } from './rng';
 export { GpuOutOfMemoryError, isGpuOutOfMemory } from './errors';

@@ -85,6 +85,18 @@ export class Rng {
     mix(this.hi, this.lo);
   }
 
+  /**
+   * Skips `n` draws: returns the state (hi, lo) before them and advances as `n` calls of `uniform` would
+   * (a backend's `dropoutMask` computes those draws from the returned state).
+   */
+  skip(n: number): [number, number] {
+    const before: [number, number] = [this.hi, this.lo];
+    const s = BigInt.asUintN(64, ((BigInt(this.hi) << 32n) | BigInt(this.lo)) + BigInt(n) * 0x9e3779b97f4a7c15n);
+    this.hi = Number(s >> 32n);
+    this.lo = Number(s & 0xffffffffn);
+    return before;
+  }
+
   /** Next raw 64-bit output. */
   nextU64(): bigint {
     this.next();

@@ -11,8 +11,9 @@ import { BROADCAST_RULES, expand, sum, type BroadcastOps } from './ops/broadcast
 import { MOVEMENT_RULES, concat, gather, segmentSum, permute, reshape, slice, transpose, type MovementOps } from './ops/movement';
 import { MATMUL_RULES, matmul, type MatmulOps } from './ops/matmul';
 import { REDUCE_RULES, max, mean, type ReduceOps } from './ops/reduce';
-import { FUSED_RULES, normalizeLast, softmaxLast, type FusedOps } from './ops/fused';
 import { SPARSE_RULES, sparseMatmul, sparseMatrix } from './ops/sparse';
+import { FUSED_RULES, geluFused, normalizeLast, softmaxLast, type FusedOps } from './ops/fused';
+import { createWasmBackend } from './backends/wasm';
 
 /** An op name added to a family without its rule. */
 type Cube = { cube: { x: Tensor } };
@@ -43,8 +44,10 @@ describe('backward-rule tables', () => {
     expect([e, b, m, mm, r, f, partial, unknownOp, wrongSaved].length).toBe(9);
   });
 
-  it('every op of every table is recorded under its own name; null ops are never recorded', () => {
+  it('every op of every table is recorded under its own name; null ops are never recorded', async () => {
     const be = new JsBackend('f64');
+    // the fused GELU is a wasm kernel (the JS backend runs the composed form)
+    const wasm = await createWasmBackend({ threads: 1 });
     const seen = new Map<string, string | null>();
     tidy(() => {
       const x = Tensor.fromData(be, [1, -2, 3, 0.5, 2, -1], [2, 3], true);
@@ -56,6 +59,7 @@ describe('backward-rule tables', () => {
         ['gather', gather(x, Int32Array.from([1, 0, 1]))], ['segmentSum', segmentSum(x, Int32Array.from([1, 0]), 2)], ['matmul', matmul(x, x, { transB: true })], ['matmulRows', matmul(x3, x, { transB: true })],
         ['max', max(x, 1)], ['softmaxRows', softmaxLast(x)], ['normalizeRows', normalizeLast(x, 1e-5)],
         ['sparseMatmul', sparseMatmul(sparseMatrix(Int32Array.from([0, 1, 3]), Int32Array.from([1, 0, 1]), Float32Array.from([2, 1, -1]), 2), x)],
+        ['gelu', geluFused(Tensor.fromData(wasm, [1, -2, 3], [3], true))],
       ];
       for (const [name, t] of ops) seen.set(name, t.op);
     });
@@ -68,5 +72,7 @@ describe('backward-rule tables', () => {
     const untested = keys.filter((k) => !recordedHere.includes(k) && !['neg', 'log', 'tanh', 'erf', 'sqrt', 'recip', 'square', 'relu', 'sigmoid', 'sub', 'mul', 'div'].includes(k));
     expect(untested, 'ops this test does not record (the unary/binary ones are covered by grad.test)').toEqual([]);
     expect(be.liveBuffers()).toBe(0);
+    expect(wasm.liveBuffers()).toBe(0);
+    wasm.close();
   });
 });

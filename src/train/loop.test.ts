@@ -62,6 +62,15 @@ describe('training loop', () => {
     expect(Math.max(...a.params[2].map((v, j) => Math.abs(v - c.params[2][j])))).toBeGreaterThan(1e-4);
   });
 
+  it('reports where its time went: every step and example counted, every phase a finite duration', async () => {
+    const { result } = await train({ epochs: 3, batch_size: 16, gradient_accumulation_steps: 2 });
+    // 72 rows in micro-batches of 16: 5 per epoch, 3 optimiser steps of up to 2 of them
+    expect(result.timings.steps).toBe(9);
+    expect(result.timings.examples).toBe(3 * 72);
+    for (const [k, v] of Object.entries(result.timings)) expect(Number.isFinite(v) && v >= 0, k).toBe(true);
+    expect(result.timings.forwardMs + result.timings.backwardMs).toBeGreaterThan(0);
+  });
+
   it('is deterministic for a seed, and the seed matters', async () => {
     const a = await train({ epochs: 2, seed: 1 });
     const b = await train({ epochs: 2, seed: 1 });

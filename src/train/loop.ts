@@ -18,6 +18,7 @@ import { classificationMetrics } from '../eval/metrics';
 import type { FineTuneConfig } from './config';
 import { Rng } from '../grad/rng';
 import { epochOrder, shuffle } from './data';
+import { noTimings, timed, type LoopTimings } from './timings';
 
 export interface TrainableModel {
   /** The trainable parameters (requiresGrad). */
@@ -59,6 +60,8 @@ export interface LoopResult {
    * halved the micro-batch (and doubled the accumulation: the same examples per optimiser step), once per event.
    */
   memory: { microBatchSize: number; gradientAccumulationSteps: number; halvings: { step: number; microBatchSize: number; gradientAccumulationSteps: number }[] };
+  /** Where the time went (./timings). */
+  timings: LoopTimings;
 }
 
 export interface LoopInput {
@@ -98,6 +101,23 @@ export class TrainingFailed extends Error {
     super(message);
     this.name = 'TrainingFailed';
   }
+}
+
+/**
+ * One turn of the event loop, so that a message queued meanwhile (a cancel) is handled: a message to ourselves.
+ * NOTE: not setTimeout(0), which browsers clamp to ≥ 4 ms once nested: after every short step (a small model,
+ * the head target) that cost more than the steps themselves.
+ */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
 }
 
 /** A loss above this counts as exploding (as a non-finite one does). */
@@ -153,6 +173,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   /** Each configured micro-batch runs as pieces of batch_size / split rows (split doubles on a GPU out-of-memory). */
   let split = 1;
   const halvings: LoopResult['memory']['halvings'] = [];
+  const timings = noTimings();
 
   const lossReadEvery = Math.max(1, Math.floor(input.lossReadEvery ?? (model.params[0]?.backend.name === 'webgpu' ? 8 : 1)));
   const deferred = lossReadEvery > 1;
@@ -166,10 +187,9 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       for (let i = 0; i < micro.length; i += size) {
         const rows = micro.slice(i, i + size);
         const lossValue = tidy(() => {
-          const logits = model.logits(rows, true);
-          const loss = crossEntropy(logits, rows.map((r) => labelOf.get(r)!));
+          const loss = timed(timings, 'forwardMs', () => crossEntropy(model.logits(rows, true), rows.map((r) => labelOf.get(r)!)));
           // Each piece's mean loss is weighted by its share of the accumulated batch.
-          backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize));
+          timed(timings, 'backwardMs', () => backward(rows.length === groupSize ? loss : scale(loss, rows.length / groupSize)));
           return loss.keep();
         });
         if (keptPieces !== null) {
@@ -177,7 +197,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           continue;
         }
         try {
-          stepLoss += ((await lossValue.read())[0] * rows.length) / groupSize;
+          stepLoss += ((await timed(timings, 'lossReadMs', () => lossValue.read()))[0] * rows.length) / groupSize;
         } finally {
           lossValue.dispose();
         }
@@ -228,7 +248,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     try {
       const joined = noGrad(() => tidy(() => concat(all.map((l) => reshape(l, [1])), 0).keep()));
       try {
-        values = await joined.read();
+        values = await timed(timings, 'lossReadMs', () => joined.read());
       } finally {
         joined.dispose();
       }
@@ -276,12 +296,15 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           }
         }
         const lr = learningRate(schedule, step);
-        const update = (): void => {
-          clipGradNorm(model.params, config.max_grad_norm).dispose();
-          optimizer.lr = lr;
-          optimizer.update();
-          zeroGrad(model.params);
-        };
+        const update = (): void =>
+          timed(timings, 'updateMs', () => {
+            clipGradNorm(model.params, config.max_grad_norm).dispose();
+            optimizer.lr = lr;
+            optimizer.update();
+            zeroGrad(model.params);
+          });
+        timings.steps++;
+        timings.examples += groupSize;
         if (pieces !== null) {
           // Deferred: the update runs now; the loss is read (and guarded) with the next report.
           update();
@@ -294,10 +317,10 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           step++;
         }
         // Let the worker see a cancel message between steps.
-        await new Promise((r) => setTimeout(r, 0));
+        await timed(timings, 'yieldMs', nextTask);
       }
       await drain(sums);
-      const val = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
+      const val = validation.rows.length > 0 ? await timed(timings, 'validationMs', () => evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes)) : null;
       const epochMetrics: EpochMetrics = {
         epoch: epoch + 1,
         trainLoss: sums.lossCount ? sums.lossSum / sums.lossCount : NaN,
@@ -310,7 +333,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       if (val) {
         const score = higherIsBetter ? val.accuracy : -val.loss;
         if (best === null || score > best.score) {
-          best = { epoch: epoch + 1, score, params: await Promise.all(model.params.map((p) => p.read())) };
+          best = { epoch: epoch + 1, score, params: await timed(timings, 'checkpointMs', () => Promise.all(model.params.map((p) => p.read()))) };
           sinceBest = 0;
         } else if (config.early_stopping_patience > 0 && ++sinceBest >= config.early_stopping_patience) {
           stopped = 'early_stopped';
@@ -318,7 +341,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         }
       }
       // A checkpoint to resume from after a device loss (host copies: the LoRA and head parameters are small).
-      last = { epoch: epoch + 1, metrics: [...metrics], best, sinceBest, params: await Promise.all(model.params.map((p) => p.read())) };
+      last = { epoch: epoch + 1, metrics: [...metrics], best, sinceBest, params: await timed(timings, 'checkpointMs', () => Promise.all(model.params.map((p) => p.read()))) };
     }
   } catch (e) {
     // A lost GPU or a diverging loss must not lose the epochs already trained: hand back the best checkpoint.
@@ -333,13 +356,14 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   optimizer.dispose();
   // The best epoch's parameters (also after a cancel mid-epoch, which leaves half-trained ones behind).
   if (best !== null) restore(model.params, best.params);
-  const kept = validation.rows.length > 0 ? await evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes) : null;
+  const kept = validation.rows.length > 0 ? await timed(timings, 'validationMs', () => evaluateRows(model, validation.rows, validation.labels, config.batch_size, classes)) : null;
   return {
     metrics,
     bestEpoch: best?.epoch ?? null,
     stopped,
     validation: { gold: [...validation.labels], predicted: kept?.predicted ?? [] },
     memory: { microBatchSize: Math.ceil(config.batch_size / split), gradientAccumulationSteps: config.gradient_accumulation_steps * split, halvings },
+    timings,
   };
 }
 

@@ -12,6 +12,7 @@ export interface FusedOps {
   softmaxRows: { out: Tensor };
   /** `rstd`: 1/√(var + eps) per row, [..., 1] */
   normalizeRows: { out: Tensor; rstd: Tensor };
+  gelu: { x: Tensor };
 }
 
 export const FUSED_RULES: Rules<FusedOps> = {
@@ -22,6 +23,8 @@ export const FUSED_RULES: Rules<FusedOps> = {
   },
   /** x̂ = (x − mean)·rstd: dx = rstd ⊙ (dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) */
   normalizeRows: (g, { out, rstd }) => [mul(rstd, sub(sub(g, mean(g, -1, true)), mul(out, mean(mul(g, out), -1, true))))],
+  /** y = gelu(x): dx = dy ⊙ (Φ(x) + x·φ(x)), one backend kernel (backward runs without recording) */
+  gelu: (g, { x }) => [Tensor.fromBuffer(x.backend, x.backend.geluGrad!(x.buf, g.buf), x.shape)],
 };
 
 const record = recorder(FUSED_RULES);
@@ -29,6 +32,12 @@ const record = recorder(FUSED_RULES);
 /** Whether `x`'s backend fuses softmax / normalisation over the last axis. */
 export const fusesSoftmax = (x: Tensor) => x.backend.softmaxRows !== undefined && x.rank > 0 && x.size > 0;
 export const fusesNormalize = (x: Tensor) => x.backend.normalizeRows !== undefined && x.rank > 0 && x.size > 0;
+export const fusesGelu = (x: Tensor) => x.backend.gelu !== undefined && x.backend.geluGrad !== undefined && x.size > 0;
+
+/** GELU (erf form) in one kernel, with a one-kernel backward. */
+export function geluFused(x: Tensor): Tensor {
+  return record('gelu', Tensor.fromBuffer(x.backend, x.backend.gelu!(x.buf), x.shape), [x], { x });
+}
 
 /** y = softmax over the last axis. */
 export function softmaxLast(x: Tensor): Tensor {

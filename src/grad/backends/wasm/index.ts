@@ -253,6 +253,29 @@ export class WasmBackend implements Backend {
     return { y, rstd };
   }
 
+  gelu(x: DeviceBuffer): DeviceBuffer {
+    const xp = this.ptr(x);
+    const o = this.alloc(x.size);
+    this.range('gelu', WasmBackend.vec(x.size), 4, (s, e) => [xp, o.ptr, Math.SQRT1_2, s, e], x.size * 16);
+    return o;
+  }
+
+  geluGrad(x: DeviceBuffer, g: DeviceBuffer): DeviceBuffer {
+    if (g.size !== x.size) throw new Error(`geluGrad: gradient of ${g.size} for ${x.size} elements`);
+    const xp = this.ptr(x);
+    const gp = this.ptr(g);
+    const o = this.alloc(x.size);
+    this.range('geluGrad', WasmBackend.vec(x.size), 4, (s, e) => [xp, gp, o.ptr, Math.SQRT1_2, 2 / Math.sqrt(Math.PI), s, e], x.size * 32);
+    return o;
+  }
+
+  dropoutMask(size: number, p: number, keep: number, hi: number, lo: number): DeviceBuffer {
+    const o = this.alloc(size);
+    // ~10 integer operations per element: worth threads sooner than an add
+    this.range('dropoutMask', size, 4, (s, e) => [o.ptr, hi | 0, lo | 0, p, keep, s, e], size * 8);
+    return o;
+  }
+
   private stridedCopy(src: number, ss: readonly number[], sOff: number, dst: number, ds: readonly number[], dOff: number, shape: readonly number[]): void {
     const size = sizeOf(shape);
     if (size === 0) return;

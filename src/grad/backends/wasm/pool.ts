@@ -13,7 +13,7 @@
 import { workerMain, type WorkerInit } from './worker-main';
 
 /** Exports callable through the pool, in job-slot order. */
-export const KERNELS = ['unary', 'affine', 'fill', 'binary', 'strided', 'reduce', 'softmaxRows', 'normalizeRows', 'gather', 'scatterAdd', 'matmul'] as const;
+export const KERNELS = ['unary', 'affine', 'fill', 'binary', 'strided', 'reduce', 'softmaxRows', 'normalizeRows', 'gather', 'scatterAdd', 'matmul', 'dropoutMask', 'gelu', 'geluGrad'] as const;
 export type Kernel = (typeof KERNELS)[number];
 /** How long workers may take to start before the pool gives up on them. */
 const START_TIMEOUT_MS = 20_000;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sizeOf, stridesOf, type Backend, type DeviceBuffer, type UnaryOp } from '../../backend';
 import { JsBackend } from '../js';
 import { Rng } from '../../rng';
+import { Tensor, backward, gelu, geluComposed, mul, sum, tidy } from '../..';
 import { createWasmBackend, type WasmBackend } from './index';
 
 const ref = new JsBackend('f64');
@@ -194,6 +195,66 @@ describe('wasm memory growth under threads', () => {
     expect(err).toBeLessThan(1e-6 * Math.sqrt(258) * 4);
     expect(be.readSync(big[5])[4 * 2 ** 20 - 1]).toBe(5);
     big.forEach((b) => be.dispose(b));
+    expect(be.liveBuffers()).toBe(0);
+  });
+});
+
+describe.each([1, 2])('wasm dropout masks, %i thread(s)', (threads) => {
+  it.each([1, 7, 63, 65, 257, 100_003])('size %i: the same mask as the Rng loop, bit for bit, and the stream continues alike', async (size) => {
+    const be = await createWasmBackend({ threads, parallelMin: 0 });
+    made.push(be);
+    for (const p of [0.1, 0.5, 0.9]) {
+      const seed = 1000 + size;
+      const keep = 1 / (1 - p);
+      const host = new Rng(seed);
+      const want = new Float32Array(size);
+      for (let i = 0; i < size; i++) want[i] = host.uniform() >= p ? keep : 0;
+      const device = new Rng(seed);
+      const [hi, lo] = device.skip(size);
+      const buf = be.dropoutMask(size, p, keep, hi, lo);
+      const got = be.readSync(buf);
+      be.dispose(buf);
+      const a = new Uint32Array(got.buffer);
+      const b = new Uint32Array(want.buffer);
+      let first = -1;
+      for (let i = 0; i < size && first < 0; i++) if (a[i] !== b[i]) first = i;
+      expect(first, `first differing element (p ${p})`).toBe(-1);
+      // the fraction dropped is near p (the check can fail if the mask were constant)
+      if (size > 1000) expect(Math.abs(got.filter((v) => v === 0).length / size - p)).toBeLessThan(0.01);
+      expect(device.uniform()).toBe(host.uniform());
+    }
+    expect(be.liveBuffers()).toBe(0);
+  });
+});
+
+describe.each([1, 2])('wasm fused GELU, %i thread(s)', (threads) => {
+  it.each([1, 7, 63, 65, 257, 40_000])('size %i: forward and backward give the composed form\'s bits, and match the float64 reference', async (size) => {
+    const be = await createWasmBackend({ threads, parallelMin: 0 });
+    made.push(be);
+    const x0 = rand(size, 11 + size, -6, 6);
+    const r0 = rand(size, 12 + size);
+    const run = (b: Backend, f: (x: Tensor) => Tensor) =>
+      tidy(() => {
+        const x = Tensor.fromData(b, x0, [size], true);
+        const y = f(x);
+        backward(sum(mul(y, Tensor.fromData(b, r0, [size]))));
+        const out = [Float32Array.from(y.dataSync()), Float32Array.from(x.grad!.dataSync())];
+        x.grad!.dispose();
+        return out;
+      });
+    const fused = run(be, gelu);
+    const composed = run(be, geluComposed);
+    for (const k of [0, 1]) {
+      const a = new Uint32Array(fused[k].buffer);
+      const c = new Uint32Array(composed[k].buffer);
+      let first = -1;
+      for (let i = 0; i < size && first < 0; i++) if (a[i] !== c[i]) first = i;
+      expect(first, k === 0 ? 'forward' : 'backward').toBe(-1);
+    }
+    const want = run(ref, geluComposed);
+    let worst = 0;
+    for (const k of [0, 1]) for (let i = 0; i < size; i++) worst = Math.max(worst, Math.abs(fused[k][i] - want[k][i]) / (1 + Math.abs(want[k][i])));
+    expect(worst).toBeLessThan(1e-5);
     expect(be.liveBuffers()).toBe(0);
   });
 });
