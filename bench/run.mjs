@@ -19,6 +19,9 @@ const benches = fs
 
 // Its own build folder: a test run rebuilding dist/ meanwhile cannot pull assets from under the benchmark.
 const outDir = 'bench/out/dist';
+// Our WASM kernels first (`npm run bench` does it as prebench; `node bench/run.mjs` did not, and a stale
+// kernels.gen.js lacks kernels the engine calls).
+execSync('npm run build:wasm --silent', { cwd: root, stdio: 'inherit' });
 execSync(`npx vite build --outDir ${outDir} --emptyOutDir`, { cwd: root, stdio: 'inherit' });
 // A free port, so that two benchmark runs (or a test run) never talk to each other's server.
 const port = await new Promise((resolve) => {
