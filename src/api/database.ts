@@ -7,7 +7,7 @@ import { LabelSync, type RemoteChange } from './label-sync';
 import { ingestCsv, type AddSourceOptions, type SourceInfo } from './source-ingest';
 import { applyRemoteChange, restoreEdits, withColumns } from './source-labels';
 import { Suggesters } from './suggesters';
-import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterOptions, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
 import { JammiError } from '../errors';
 import { runExportModel } from './export-model';
@@ -39,6 +39,7 @@ export class Database extends EventTarget implements LabelApi {
   private readonly suggesters = new Suggesters({
     texts: (source, column) => this.columnTexts(source, column),
     labels: (source, column) => this.source(source).labels.all(column),
+    persist: () => this.persist,
   });
   private infersRunning = 0;
 
@@ -187,13 +188,19 @@ export class Database extends EventTarget implements LabelApi {
     return this.suggesters.retrain(key, key.textColumn);
   }
 
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void {
+  setSuggesterOptions(key: SuggesterOptions): void {
     if (key.textColumn !== undefined) this.checkSuggest({ ...key, textColumn: key.textColumn });
     else this.source(key.source);
     this.wrapErrors(() => this.suggesters.configure(key));
   }
 
-  /** Rows most like one row by TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
+  /** Stops an embedding suggester's embedding pass (see src/label/types.ts); what it embedded stays cached. */
+  cancelSuggesterEmbedding(key: SuggesterKey): void {
+    this.source(key.source);
+    this.suggesters.cancelEmbedding(key);
+  }
+
+  /** Rows most like one row by embedding cosine (an embedding suggester chosen) or TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
   async similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
     this.checkText(options.source, options.textColumn);
     try {

@@ -8,12 +8,15 @@ import type { SuggestApi } from '../../workers/suggest.worker';
 import { WorkerBridge } from './worker-bridge';
 import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from '../label/queue';
 import { notReadyReason } from '../label/suggester';
-import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterChoice, type SuggesterKey, type SuggesterOptions, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { EmbeddingSuggesters, suggesterChoices, type EmbeddingEndpoints } from './embedding-suggester';
 
 /** What the suggesters read from the database: a column's values as plain arrays. */
 export interface SuggesterHost {
   texts(source: string, column: string): readonly (string | null)[];
   labels(source: string, column: string): readonly (string | null)[];
+  /** Keep the choice of suggester and the embeddings across reloads (default false). */
+  persist?(): boolean;
 }
 
 interface State {
@@ -33,6 +36,7 @@ interface State {
   probsColumn: string | null;
   again: boolean;
   run: Promise<void> | null;
+  suggester: SuggesterChoice;
 }
 
 const keyOf = (source: string, labelColumn: string) => JSON.stringify([source, labelColumn]);
@@ -72,17 +76,23 @@ export class Suggesters {
   private readonly states = new Map<string, State>();
   private readonly listeners = new Set<(s: SuggesterStatus) => void>();
   private worker: (SuggestEndpoint & { corpora: Set<string> }) | null = null;
+  private readonly embedding: EmbeddingSuggesters;
 
   constructor(
     private readonly host: SuggesterHost,
     private readonly connect: (onDead: () => void) => SuggestEndpoint = suggestWorker,
-  ) {}
+    embeddingEndpoints?: () => EmbeddingEndpoints,
+  ) {
+    const persist = () => host.persist?.() ?? false;
+    this.embedding = new EmbeddingSuggesters((source, column, model) => this.embeddingChanged(source, column, model), embeddingEndpoints, persist);
+  }
 
   private state(key: SuggesterKey): State {
     const k = keyOf(key.source, key.labelColumn);
     let s = this.states.get(k);
     if (!s) {
-      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null };
+      const suggester = (this.host.persist?.() && suggesterChoices.load(key.source, key.labelColumn)) || { kind: 'tfidf' as const };
+      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null, suggester };
       this.states.set(k, s);
     }
     return s;
@@ -91,7 +101,16 @@ export class Suggesters {
   status(key: SuggesterKey): SuggesterStatus {
     const s = this.state(key);
     const classes = s.version > 0 ? s.classes : [...new Set(this.host.labels(s.source, s.labelColumn).filter((l): l is string => l !== null))].sort();
-    return { source: s.source, labelColumn: s.labelColumn, version: s.version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}) };
+    return { source: s.source, labelColumn: s.labelColumn, version: s.version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}), suggester: { ...s.suggester }, ...this.embeddingStatus(s) };
+  }
+
+  private embeddingStatus(s: State): Pick<SuggesterStatus, 'embedding'> {
+    const e = s.suggester.kind === 'embedding' ? this.embedding.status(s.source, s.textColumn, s.suggester.model) : undefined;
+    return e ? { embedding: e } : {};
+  }
+
+  private embeddingChanged(source: string, column: string, model: string): void {
+    for (const s of this.states.values()) if (s.source === source && s.textColumn === column && s.suggester.kind === 'embedding' && s.suggester.model === model) this.emit(s);
   }
 
   onUpdate(cb: (s: SuggesterStatus) => void): () => void {
@@ -110,15 +129,44 @@ export class Suggesters {
     }
   }
 
-  configure(o: SuggesterKey & { textColumn?: string; retrainEvery?: number }): void {
+  configure(o: SuggesterOptions): void {
     const s = this.state(o);
     if (o.retrainEvery !== undefined) {
       if (!Number.isInteger(o.retrainEvery) || o.retrainEvery < 1) throw new Error(`retrainEvery must be a positive integer (got ${o.retrainEvery}).`);
       s.retrainEvery = o.retrainEvery;
     }
     if (o.textColumn !== undefined) this.useText(s, o.textColumn);
+    if (o.suggester !== undefined) this.useSuggester(s, o.suggester);
     this.emit(s);
     this.maybeTrain(s);
+  }
+
+  /** A new choice of suggester: retrain with it (the old model's suggestions stay until the new one is ready). */
+  private useSuggester(s: State, choice: SuggesterChoice): void {
+    const kind = (choice as { kind?: unknown })?.kind;
+    if (kind === 'embedding' || kind === 'classifier') {
+      const model = (choice as { model?: unknown }).model;
+      if (typeof model !== 'string' || !model.trim()) throw new Error(`A ${kind} suggester needs a model id (got ${JSON.stringify(model)}).`);
+    } else if (kind !== 'tfidf') throw new Error(`Unknown suggester ${JSON.stringify(kind)}; use "tfidf" or "embedding".`);
+    if (kind === 'classifier') throw new Error('The classifier suggester is not available in this build.');
+    const next: SuggesterChoice = kind === 'tfidf' ? { kind } : { kind: 'embedding', model: (choice as { model: string }).model.trim() };
+    if (JSON.stringify(next) === JSON.stringify(s.suggester)) return;
+    if (s.suggester.kind === 'embedding' && s.textColumn !== null) this.embedding.cancel(s.source, s.textColumn, s.suggester.model);
+    s.suggester = next;
+    s.curve = []; // the learning curve is the chosen suggester's
+    s.pending = Math.max(s.pending, s.retrainEvery);
+    if (this.host.persist?.()) suggesterChoices.save(s.source, s.labelColumn, next);
+    // Start embedding at once (it is the slow part), even before there are enough labels to train.
+    if (next.kind === 'embedding' && s.textColumn !== null) {
+      const column = s.textColumn;
+      void this.embedding.prepare(s.source, column, next.model, () => this.host.texts(s.source, column)).catch(() => undefined);
+    }
+  }
+
+  /** Stops an embedding suggester's embedding pass. */
+  cancelEmbedding(key: SuggesterKey): void {
+    const s = this.state(key);
+    if (s.suggester.kind === 'embedding' && s.textColumn !== null) this.embedding.cancel(s.source, s.textColumn, s.suggester.model);
   }
 
   private useText(s: State, textColumn: string): void {
@@ -204,14 +252,9 @@ export class Suggesters {
     s.pending = 0;
     this.emit(s);
     try {
-      const w = this.ensureWorker();
-      const corpus = corpusOf(s.source, textColumn);
-      if (!w.corpora.has(corpus)) {
-        await Promise.race([w.remote.setTexts(corpus, [...this.host.texts(s.source, textColumn)]), w.dead]);
-        w.corpora.add(corpus);
-      }
-      const r = await Promise.race([w.remote.train({ modelKey: keyOf(s.source, s.labelColumn), corpusKey: corpus, rows, labels }), w.dead]);
-      s.version = r.version;
+      const choice = s.suggester;
+      const r = choice.kind === 'embedding' ? await this.embedding.train({ choice, source: s.source, column: textColumn, modelKey: keyOf(s.source, s.labelColumn), rows, labels, version: s.version + 1, texts: () => this.host.texts(s.source, textColumn) }) : await this.trainTfidf(s, textColumn, rows, labels);
+      s.version = Math.max(s.version + 1, r.version);
       s.classes = r.classes;
       s.labelsUsed = r.labelsUsed;
       s.probs = r.probs;
@@ -229,6 +272,16 @@ export class Suggesters {
       s.training = false;
       this.emit(s);
     }
+  }
+
+  private async trainTfidf(s: State, textColumn: string, rows: number[], labels: string[]) {
+    const w = this.ensureWorker();
+    const corpus = corpusOf(s.source, textColumn);
+    if (!w.corpora.has(corpus)) {
+      await Promise.race([w.remote.setTexts(corpus, [...this.host.texts(s.source, textColumn)]), w.dead]);
+      w.corpora.add(corpus);
+    }
+    return Promise.race([w.remote.train({ modelKey: keyOf(s.source, s.labelColumn), corpusKey: corpus, rows, labels }), w.dead]);
   }
 
   private ensureWorker() {
@@ -295,12 +348,17 @@ export class Suggesters {
   async score(key: SuggesterKey, texts: (string | null)[]): Promise<{ version: number; classes: string[]; probs: Float32Array }> {
     const s = this.states.get(keyOf(key.source, key.labelColumn));
     if (!s || s.version === 0) throw new Error(`No suggester has been trained for label column "${key.labelColumn}" of "${key.source}" yet.`);
+    if (s.suggester.kind === 'embedding' && s.probsColumn !== null) {
+      return this.embedding.score(keyOf(key.source, key.labelColumn), s.source, s.probsColumn, s.suggester.model, texts.map((t) => t ?? ''));
+    }
     const w = this.ensureWorker();
     return Promise.race([w.remote.score(keyOf(key.source, key.labelColumn), texts), w.dead]);
   }
 
   /** Rows like `row` by TF-IDF cosine (no embedding model needed), best first. */
   async similar(o: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
+    const byEmbedding = await this.similarByEmbedding(o);
+    if (byEmbedding) return byEmbedding;
     const w = this.ensureWorker();
     const corpus = corpusOf(o.source, o.textColumn);
     if (!w.corpora.has(corpus)) {
@@ -310,8 +368,28 @@ export class Suggesters {
     return Promise.race([w.remote.similar(corpus, o.row, o.limit ?? 50), w.dead]);
   }
 
+  /** Cosine of the cached embeddings of an embedding suggester chosen for this source and text column, if ready. */
+  private async similarByEmbedding(o: { source: string; textColumn: string; row: number; limit?: number }) {
+    for (const s of this.states.values()) {
+      if (s.source !== o.source || s.textColumn !== o.textColumn || s.suggester.kind !== 'embedding') continue;
+      const found = await this.embedding.similar(o.source, o.textColumn, s.suggester.model, o.row, o.limit ?? 50, () => this.host.texts(o.source, o.textColumn));
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Which similarity `similar` uses now for a source's text column: an embedding model's id, or 'tfidf'. */
+  similarityOf(source: string, textColumn: string): string {
+    for (const s of this.states.values()) {
+      if (s.source === source && s.textColumn === textColumn && s.suggester.kind === 'embedding' && this.embedding.status(source, textColumn, s.suggester.model)?.state === 'ready') return s.suggester.model;
+    }
+    return 'tfidf';
+  }
+
   /** Drops everything kept for a source (it was removed). */
   forgetSource(source: string): void {
+    this.embedding.forgetSource(source);
+    suggesterChoices.forgetSource(source);
     for (const [k, s] of this.states) if (s.source === source) this.states.delete(k);
     if (this.worker) for (const c of [...this.worker.corpora]) if ((JSON.parse(c) as string[])[0] === source) {
       this.worker.corpora.delete(c);
