@@ -12,7 +12,7 @@ import type { HeadTrainRequest } from '../label/embedding-core';
 import type { TrainResult } from '../label/suggester';
 import type { EmbeddingStatus, SuggesterChoice } from '../label/types';
 import type { EmbedColumnRequest, EmbedColumnResult, EmbedProgress } from '../train/embed-api';
-import type { ModelRef } from '../nn/model-files';
+import { listServedModels, readModelJson, type ModelRef } from '../nn/model-files';
 import { deleteEmbeddings } from '../data/embedding-cache';
 import { JammiError } from '../errors';
 import { resolveModel } from './infer';
@@ -235,3 +235,22 @@ export const suggesterChoices = {
     }
   },
 };
+
+/**
+ * Served models that work as embedders for the embedding suggester: encoders without a classification head
+ * (`architectures` such as BertModel, not …ForSequenceClassification), e.g. sentence-embedding exports.
+ */
+export async function servedEmbeddingModels(): Promise<string[]> {
+  const ids = await listServedModels();
+  const checked = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const config = await readModelJson<{ architectures?: string[] }>({ kind: 'served', id }, 'config.json');
+        return (config.architectures ?? []).every((a) => !/For(Sequence|Token)Classification$|ForMaskedLM$/.test(a)) ? id : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return checked.filter((id): id is string => id !== null);
+}

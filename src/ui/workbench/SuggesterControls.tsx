@@ -3,6 +3,7 @@ import { DEFAULT_RETRAIN_EVERY, QUEUE_STRATEGIES, type QueueStrategy, type Sugge
 import { useWorkbench } from './context';
 import { labelApi } from './label-api';
 import { LearningCurve } from './LearningCurve';
+import { SuggesterPicker } from './SuggesterPicker';
 import { call } from './useSuggester';
 
 export const STRATEGY_NAMES: Record<QueueStrategy, string> = {
@@ -62,6 +63,7 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
     <section className="panel suggester" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Suggester</h2>
       <RetrainIndicator status={status} />
+      <SuggesterPicker status={status} />
       <button
         type="button"
         onClick={() => {
@@ -96,7 +98,10 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
           />{' '}
           labels
         </label>
-        <p className="hint">A linear classifier on TF-IDF word and character n-grams, trained in a background worker: nothing is downloaded.</p>
+        <p className="hint">
+          TF-IDF: a linear classifier on word and character n-grams, trained in a background worker: nothing is downloaded. Embeddings: a softmax head on the
+          model's frozen embeddings of every row, computed once and cached in this browser.
+        </p>
       </details>
     </section>
   );

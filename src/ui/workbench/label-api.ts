@@ -4,6 +4,7 @@ import type {
   LabelEditsInput,
   QueueOptions,
   SuggesterKey,
+  SuggesterOptions,
   SuggesterStatus,
   SuggestOptions,
   Suggestion,
@@ -16,8 +17,10 @@ export interface LabelApi {
   suggesterStatus(key: SuggesterKey): SuggesterStatus | Promise<SuggesterStatus>;
   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void;
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
-  setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; textColumn?: string }): void;
-  /** Rows most like `row` (cosine of TF-IDF vectors), best first; absent in older databases. */
+  setSuggesterOptions(options: SuggesterOptions): void;
+  /** Stops an embedding suggester's embedding pass; absent in older databases. */
+  cancelSuggesterEmbedding?(key: SuggesterKey): void;
+  /** Rows most like `row` (cosine of the embeddings of a chosen embedding suggester, else of TF-IDF vectors), best first; absent in older databases. */
   similarRows?(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
 }
 
