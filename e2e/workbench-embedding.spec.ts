@@ -42,6 +42,18 @@ async function cosineFromCache(page: Page, source: string, row: number, k: numbe
   );
 }
 
+/** The files of a source's one cached model folder in OPFS. */
+async function cacheFiles(page: Page, source: string): Promise<string[]> {
+  return page.evaluate(async (source) => {
+    const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('embeddings')).getDirectoryHandle(encodeURIComponent(source));
+    const names: string[] = [];
+    for await (const h of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+      if (h.kind === 'directory') for await (const f of (h as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(f);
+    }
+    return names.sort();
+  }, source);
+}
+
 test('an embedding suggester: embedded once with progress, the queue by its probabilities, a reload reuses the cache, similar rows by its cosine', async ({ page }) => {
   test.setTimeout(400_000);
   await openAt(page, '#label?source=sms&label=label&text=text');
@@ -118,4 +130,39 @@ test('an embedding suggester: embedded once with progress, the queue by its prob
   // Back to TF-IDF.
   await labelPanel(page).getByRole('combobox', { name: 'Suggester model' }).selectOption({ label: 'TF-IDF (no download)' });
   await expect(labelPanel(page).getByTestId('active-suggester')).toHaveAttribute('data-kind', 'tfidf');
+});
+
+test('cancelling the embedding pass stops it; the next retrain embeds only the rows not cached yet', async ({ page }) => {
+  test.setTimeout(400_000);
+  const big = smsSample(1100);
+  await openAt(page, '#label?source=big&label=label&text=text');
+  await loadCsv(page, 'big', big.csv, 1100);
+  // Two labels of each class, so that a retrain can start (and with it the embedding pass).
+  const rows = (cls: string) => big.gold.map((g, r) => (g === cls ? r : -1)).filter((r) => r >= 0).slice(0, 2);
+  await page.evaluate((edits) => window.jammi!.setLabels('big', 'label', edits), Object.fromEntries([...rows('ham').map((r) => [r, 'ham']), ...rows('spam').map((r) => [r, 'spam'])]));
+  const picker = labelPanel(page).getByRole('combobox', { name: 'Suggester model' });
+  await picker.selectOption({ label: `Embeddings: ${MODEL}` });
+  const embedding = labelPanel(page).getByTestId('embedding-status');
+  const done = () => page.evaluate(() => window.jammi!.suggesterStatus({ source: 'big', labelColumn: 'label' }).embedding?.done ?? 0);
+  // Past the first cached chunk (512 rows), cancel by keyboard.
+  await expect.poll(done, { timeout: 240_000, intervals: [100] }).toBeGreaterThan(560);
+  await labelPanel(page).getByRole('button', { name: 'Cancel embedding' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(embedding).toHaveAttribute('data-state', 'cancelled');
+  const stopped = await done();
+  expect(stopped).toBeLessThan(1100);
+  // The worker stopped: long after the cancel (the second chunk would have taken ~5 s; the worker is terminated only if it ignores the cancel for 2 s), OPFS holds the first chunk only.
+  await page.waitForTimeout(8000);
+  expect(await done(), 'no progress after the cancel').toBe(stopped);
+  expect(await cacheFiles(page, 'big')).toEqual(['c0.f32', 'meta.json']);
+
+  // Retrain now: the chunks embedded before the cancel are read back, the rest embedded.
+  await labelPanel(page).getByRole('button', { name: 'Retrain now' }).click();
+  await expect(embedding).toHaveAttribute('data-state', 'ready', { timeout: 240_000 });
+  const status = await page.evaluate(() => window.jammi!.suggesterStatus({ source: 'big', labelColumn: 'label' }));
+  // Exactly the first chunk: the worker stopped before it finished the second (rows 512–1023).
+  expect(status.embedding!.cached).toBe(512);
+  expect(status.embedding!.cached + status.embedding!.computed).toBe(1100);
+  await expect.poll(() => page.evaluate(() => window.jammi!.suggesterStatus({ source: 'big', labelColumn: 'label' }).version), { timeout: 60_000 }).toBeGreaterThan(0);
+  console.log(`cancelled at ${stopped} / 1100 rows; the retrain read ${status.embedding!.cached} from the cache and embedded ${status.embedding!.computed} in ${status.embedding!.seconds?.toFixed(1)} s`);
 });

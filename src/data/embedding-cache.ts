@@ -11,7 +11,7 @@
  * changed) or an unreadable meta throws the folder away. Works on any FileSystemDirectoryHandle (tests pass an
  * in-memory one).
  */
-import { writeAtomic } from './opfs';
+import { removeTemporaries, writeAtomic } from './opfs';
 
 const FORMAT = 1;
 const DIR = 'embeddings';
@@ -143,6 +143,7 @@ export async function ensureEmbeddings(opts: {
   const rows = texts.length;
   const textHash = await textFingerprint(texts);
   const dir = root ? await folderOf(root, key, true) : null;
+  if (dir) await removeTemporaries(dir); // a write a closed tab or a terminated worker left half done
   let meta = dir ? await readMeta(dir) : null;
   if (dir && meta && (meta.textHash !== textHash || meta.rows !== rows || meta.model !== key.model || meta.column !== key.column)) {
     // The source's rows changed (or another key hashed here): nothing in the folder is valid.

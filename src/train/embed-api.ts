@@ -40,7 +40,9 @@ export interface EmbedColumnResult {
   backend: ExecutionBackend | null;
 }
 
-let cancelled = false;
+/** Jobs are numbered; `cancel` stops every job started so far (a later job is not affected). */
+let jobs = 0;
+let cancelledUpTo = 0;
 let warm: { key: string; embedder: Promise<Embedder>; backend: ExecutionBackend } | null = null;
 
 async function embedderFor(ref: ModelRef, modelKey: string, choice: 'auto' | 'webgpu' | 'wasm'): Promise<{ embedder: Embedder; backend: ExecutionBackend }> {
@@ -56,14 +58,39 @@ async function embedderFor(ref: ModelRef, modelKey: string, choice: 'auto' | 'we
   return { embedder: await warm.embedder, backend: warm.backend };
 }
 
+/** Rows per embedder call: between calls the worker reads its messages (a cancel), so a cancel waits at most this. */
+const SLICE = 64;
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * `embedder.embed` on slices of SLICE texts, shortest first (little padding, as the embedder's own length order),
+ * yielding to the worker's message queue between slices. NOTE: ONNX Runtime's runs resolve without a macrotask, so
+ * one long `embed` call would not see a cancel message until it ends.
+ */
+async function embedInSlices(embedder: Embedder, texts: string[], onRows: (done: number) => void, check: () => void): Promise<Float32Array[]> {
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a].length - texts[b].length);
+  const out: Float32Array[] = new Array(texts.length);
+  for (let i = 0; i < order.length; i += SLICE) {
+    await nextTask();
+    check();
+    const rows = order.slice(i, i + SLICE);
+    const vectors = await embedder.embed(rows.map((r) => texts[r]));
+    rows.forEach((r, j) => (out[r] = vectors[j]));
+    onRows(Math.min(order.length, i + SLICE));
+  }
+  return out;
+}
+
 export const embedApi = {
   /** Stops the job in flight after its current batch. */
   cancel(): void {
-    cancelled = true;
+    cancelledUpTo = jobs;
   },
 
   async embedColumn(req: EmbedColumnRequest, onProgress: (p: EmbedProgress) => void): Promise<EmbedColumnResult> {
-    cancelled = false;
+    const job = ++jobs;
+    const cancelled = () => cancelledUpTo >= job;
     let backend: ExecutionBackend | null = null;
     let phase: EmbedProgress['phase'] = 'checking';
     onProgress({ phase, done: 0, total: req.texts.length, cached: 0 });
@@ -72,15 +99,14 @@ export const embedApi = {
       key: req.key,
       texts: req.texts,
       embed: async (texts, onRows) => {
-        if (cancelled) throw cancelledError(`Embedding with ${modelName(req.ref)}`);
+        if (cancelled()) throw cancelledError(`Embedding with ${modelName(req.ref)}`);
         phase = 'loading';
         onProgress({ phase, done: 0, total: req.texts.length, cached: 0 });
         const loaded = await embedderFor(req.ref, req.key.model, req.backend ?? 'auto');
         backend = loaded.backend;
         phase = 'embedding';
-        return loaded.embedder.embed(texts, (done) => {
-          if (cancelled) throw cancelledError(`Embedding with ${modelName(req.ref)}`);
-          onRows(done);
+        return embedInSlices(loaded.embedder, texts, onRows, () => {
+          if (cancelled()) throw cancelledError(`Embedding with ${modelName(req.ref)}`);
         });
       },
       onProgress: (p) => onProgress({ phase, ...p }),
@@ -90,7 +116,6 @@ export const embedApi = {
 
   /** Embeddings of any texts (not cached: e.g. another source's rows to score), [texts × dim], L2-normalised. */
   async embedTexts(ref: ModelRef, modelKey: string, texts: string[], backend: 'auto' | 'webgpu' | 'wasm' = 'auto'): Promise<{ dim: number; data: Float32Array }> {
-    cancelled = false;
     const result = await ensureEmbeddings({ root: null, key: { source: '', column: '', model: modelKey }, texts, embed: async (t, onRows) => (await embedderFor(ref, modelKey, backend)).embedder.embed(t, onRows) });
     return transfer({ dim: result.dim, data: result.data }, [result.data.buffer]);
   },
