@@ -94,8 +94,9 @@ describe('Suggesters with an embedding suggester', () => {
       for (const r of rs) labels[r] = gold[r];
       s.labelsChanged('sms', 'label', rs.length);
     };
-    const until = (f: () => boolean) => new Promise<void>((resolve) => {
-      const check = () => (f() ? resolve() : setTimeout(check, 5));
+    const until = (f: () => boolean, what = f.toString()) => new Promise<void>((resolve, reject) => {
+      const end = Date.now() + 120_000;
+      const check = () => (f() ? resolve() : Date.now() > end ? reject(new Error(`never came true: ${what}`)) : setTimeout(check, 5));
       check();
     });
     return { s, key, texts, gold, labels, label, updates, ep, until };
@@ -156,11 +157,16 @@ describe('Suggesters with an embedding suggester', () => {
     expect(again.updates.some((u) => u.embedding?.state === 'embedding' && u.embedding.done > 0 && u.embedding.done < 300)).toBe(false);
   }, 300_000);
 
-  it('rejects a bad choice, cancels a pass, and falls back to TF-IDF similarity before the embeddings are ready', async () => {
-    const { s, key, updates, until } = await setup(undefined, 600);
+  it('rejects a bad choice, cancels a pass, falls back to TF-IDF similarity before the embeddings are ready, and switches back to TF-IDF', async () => {
+    const { s, key, gold, label, updates, until } = await setup(undefined, 600);
     expect(() => s.configure({ ...key, suggester: { kind: 'embedding', model: ' ' } })).toThrow('needs a model id');
     expect(() => s.configure({ ...key, suggester: { kind: 'nope' } as never })).toThrow('Unknown suggester');
+    s.configure({ ...key, retrainEvery: 10 });
+    const of = (cls: string) => gold.map((g, i) => (g === cls ? i : -1)).filter((i) => i >= 0).slice(0, 2);
+    label([...of('ham'), ...of('spam')]);
+    await until(() => s.status(key).version === 1 && !s.status(key).training); // TF-IDF
     s.configure({ ...key, suggester: { kind: 'embedding', model: MODEL } });
+    expect(s.status(key).training).toBe(true); // the retrain with the new choice waits on its embeddings
     expect(s.similarityOf('sms', 'text')).toBe('tfidf');
     const tfidf = await s.similar({ source: 'sms', textColumn: 'text', row: 3, limit: 3 });
     expect(tfidf.length).toBeGreaterThan(0);
@@ -170,8 +176,16 @@ describe('Suggesters with an embedding suggester', () => {
     const done = s.status(key).embedding!.done;
     expect(done).toBeLessThan(600);
     expect(updates.at(-1)?.embedding?.error).toContain('cancelled');
+    expect(s.status(key)).toMatchObject({ version: 1, training: false });
+    expect(s.status(key).error).toContain('cancelled');
+
+    // Choosing TF-IDF while an embedding pass runs stops it, and TF-IDF trains right after.
+    void s.retrain(key, 'text');
+    await until(() => s.status(key).embedding?.state === 'embedding' && s.status(key).embedding!.done > 0);
     s.configure({ ...key, suggester: { kind: 'tfidf' } });
     expect(s.status(key).suggester).toEqual({ kind: 'tfidf' });
     expect(s.status(key).embedding).toBeUndefined();
+    await until(() => s.status(key).version === 2 && !s.status(key).training);
+    expect(s.status(key).error).toBeUndefined();
   }, 300_000);
 });

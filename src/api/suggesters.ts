@@ -152,6 +152,8 @@ export class Suggesters {
     const next: SuggesterChoice = kind === 'tfidf' ? { kind } : { kind: 'embedding', model: (choice as { model: string }).model.trim() };
     if (JSON.stringify(next) === JSON.stringify(s.suggester)) return;
     if (s.suggester.kind === 'embedding' && s.textColumn !== null) this.embedding.cancel(s.source, s.textColumn, s.suggester.model);
+    // A train in flight with the old choice (e.g. waiting on its embeddings) ends; then the new one trains.
+    if (s.run) void s.run.then(() => this.maybeTrain(s));
     s.suggester = next;
     s.curve = []; // the learning curve is the chosen suggester's
     s.pending = Math.max(s.pending, s.retrainEvery);
