@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import { sharedDir } from './helpers';
 import { addClasses, currentRow, leastConfidentByInfer, loadCsv, openAt, press, settledModel, shownQueue, smsSample, labelPanel } from './workbench-helpers';
 
 // The embedding suggester: a softmax head on bert-mini-mlm-embed's frozen embeddings (served with the app), picked in
@@ -166,3 +168,22 @@ test('cancelling the embedding pass stops it; the next retrain embeds only the r
   await expect.poll(() => page.evaluate(() => window.jammi!.suggesterStatus({ source: 'big', labelColumn: 'label' }).version), { timeout: 60_000 }).toBeGreaterThan(0);
   console.log(`cancelled at ${stopped} / 1100 rows; the retrain read ${status.embedding!.cached} from the cache and embedded ${status.embedding!.computed} in ${status.embedding!.seconds?.toFixed(1)} s`);
 });
+
+test('a picked model folder as the embedding model: embedded from the folder, the head trains on it', async ({ page }) => {
+  test.setTimeout(300_000);
+  const small = smsSample(80);
+  await openAt(page, '#label?source=mini&label=label&text=text');
+  await loadCsv(page, 'mini', small.csv, 80);
+  const rows = (cls: string) => small.gold.map((g, r) => (g === cls ? r : -1)).filter((r) => r >= 0).slice(0, 2);
+  await page.evaluate((edits) => window.jammi!.setLabels('mini', 'label', edits), Object.fromEntries([...rows('ham').map((r) => [r, 'ham']), ...rows('spam').map((r) => [r, 'spam'])]));
+  await labelPanel(page).getByRole('combobox', { name: 'Suggester model' }).selectOption({ label: 'Embeddings: a local model folder…' });
+  await labelPanel(page).getByLabel('Embedding model folder').setInputFiles(path.join(sharedDir, 'models', MODEL));
+  await expect(labelPanel(page).getByTestId('active-suggester')).toHaveAttribute('data-model', `local:${MODEL}`);
+  const embedding = labelPanel(page).getByTestId('embedding-status');
+  await expect(embedding).toHaveAttribute('data-state', 'ready', { timeout: 180_000 });
+  await expect(embedding).toHaveAttribute('data-computed', '80');
+  await expect.poll(() => page.evaluate(() => window.jammi!.suggesterStatus({ source: 'mini', labelColumn: 'label' }).version), { timeout: 60_000 }).toBeGreaterThan(0);
+  const status = await page.evaluate(() => window.jammi!.suggesterStatus({ source: 'mini', labelColumn: 'label' }));
+  expect(status).toMatchObject({ suggester: { kind: 'embedding', model: `local:${MODEL}` }, labelsUsed: 4, classes: ['ham', 'spam'] });
+});
+

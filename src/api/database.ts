@@ -194,6 +194,15 @@ export class Database extends EventTarget implements LabelApi {
     this.wrapErrors(() => this.suggesters.configure(key));
   }
 
+  /**
+   * A model folder the person picked, usable as an embedding suggester's model: returns its id (`local:<name>`) for
+   * `setSuggesterOptions({ suggester: { kind: 'embedding', model: id } })`. The files stay in this tab (pick the
+   * folder again after a reload; the embeddings it made stay cached).
+   */
+  useLocalEmbeddingModel(model: LocalModel): string {
+    return this.wrapErrors(() => this.suggesters.useLocalEmbeddingModel(model));
+  }
+
   /** Stops an embedding suggester's embedding pass (see src/label/types.ts); what it embedded stays cached. */
   cancelSuggesterEmbedding(key: SuggesterKey): void {
     this.source(key.source);

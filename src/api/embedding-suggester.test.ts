@@ -188,4 +188,26 @@ describe('Suggesters with an embedding suggester', () => {
     await until(() => s.status(key).version === 2 && !s.status(key).training);
     expect(s.status(key).error).toBeUndefined();
   }, 300_000);
+
+  it('a picked model folder is an embedding model while it is open in the tab; after a reload, picking it again reads its cache', async () => {
+    const folder = { name: 'my-embedder', files: { 'config.json': new Blob(['{}']), 'onnx/model.onnx': new Blob([new Uint8Array(7)]) } };
+    const first = await setup(undefined, 200);
+    const id = first.s.useLocalEmbeddingModel(folder);
+    expect(id).toBe('local:my-embedder');
+    first.s.configure({ ...first.key, suggester: { kind: 'embedding', model: id } });
+    await first.until(() => first.s.status(first.key).embedding?.state === 'ready');
+    expect(first.ep.embedder.counter.embedded).toBe(200);
+
+    const again = await setup(first.ep.root, 200);
+    const of = (cls: string) => again.gold.map((g, i) => (g === cls ? i : -1)).filter((i) => i >= 0).slice(0, 2);
+    again.s.configure({ ...again.key, suggester: { kind: 'embedding', model: id } });
+    again.label([...of('ham'), ...of('spam')]);
+    await again.until(() => again.s.status(again.key).embedding?.state === 'failed');
+    expect(again.s.status(again.key).embedding!.error).toContain('not open in this tab: pick it again');
+    expect(again.s.status(again.key).version).toBe(0);
+    again.s.useLocalEmbeddingModel(folder);
+    await again.until(() => again.s.status(again.key).version === 1 && !again.s.status(again.key).training);
+    expect(again.s.status(again.key).embedding).toMatchObject({ state: 'ready', computed: 0, cached: 200 });
+    expect(again.ep.embedder.counter.embedded).toBe(0);
+  }, 300_000);
 });

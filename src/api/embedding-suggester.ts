@@ -12,7 +12,7 @@ import type { HeadTrainRequest } from '../label/embedding-core';
 import type { TrainResult } from '../label/suggester';
 import type { EmbeddingStatus, SuggesterChoice } from '../label/types';
 import type { EmbedColumnRequest, EmbedColumnResult, EmbedProgress } from '../train/embed-api';
-import { listServedModels, readModelJson, type ModelRef } from '../nn/model-files';
+import { listServedModels, readModelJson, type LocalModel, type ModelRef } from '../nn/model-files';
 import { deleteEmbeddings } from '../data/embedding-cache';
 import { JammiError } from '../errors';
 import { resolveModel } from './infer';
@@ -85,9 +85,14 @@ interface Pass {
 
 const passKey = (source: string, column: string, model: string) => JSON.stringify([source, column, model]);
 
+/** The model id a picked folder goes by (`local:<folder name>`); resolved only while the folder is open in this tab. */
+export const localModelId = (name: string) => `local:${name}`;
+
 export class EmbeddingSuggesters {
   private readonly passes = new Map<string, Pass>();
   private endpoints: EmbeddingEndpoints | null = null;
+  /** Folders picked in this tab, by `local:<name>` (files cannot be kept across reloads). */
+  private readonly locals = new Map<string, LocalModel>();
 
   constructor(
     /** Called on every change of a pass's status. */
@@ -99,6 +104,25 @@ export class EmbeddingSuggesters {
 
   private get ep(): EmbeddingEndpoints {
     return (this.endpoints ??= this.connect());
+  }
+
+  /** Makes a picked folder usable as `local:<name>`; a pass that failed for want of it is forgotten (it runs again). */
+  registerLocal(model: LocalModel): string {
+    if (!model || typeof model.name !== 'string' || !model.name || !model.files) throw new JammiError('bad_input', 'A local model needs a name and its files.');
+    const id = localModelId(model.name);
+    this.locals.set(id, model);
+    for (const [k, p] of this.passes) if ((JSON.parse(k) as string[])[2] === id && !p.run) this.passes.delete(k);
+    return id;
+  }
+
+  private resolve(model: string): Promise<ModelRef> {
+    if (!model.startsWith('local:')) return this.ep.resolve(model);
+    const local = this.locals.get(model);
+    if (!local) {
+      const name = model.slice('local:'.length);
+      return Promise.reject(new JammiError('bad_input', `The model folder "${name}" is not open in this tab: pick it again (a folder's files are never kept across reloads).`));
+    }
+    return Promise.resolve({ kind: 'local', model: local });
   }
 
   status(source: string, column: string | null, model: string): EmbeddingStatus | undefined {
@@ -124,7 +148,7 @@ export class EmbeddingSuggesters {
     this.onChange(source, column, model);
     pass.run = (async () => {
       try {
-        pass.ref ??= await this.ep.resolve(model);
+        pass.ref ??= await this.resolve(model);
         pass.modelKey ??= modelCacheKey(pass.ref);
         const result = await this.ep.embed.embedColumn(
           { key: { source, column, model: pass.modelKey }, ref: pass.ref, texts: [...texts()], cache: this.cache() },
@@ -173,7 +197,7 @@ export class EmbeddingSuggesters {
   /** Probabilities of any texts by the newest head under `modelKey` (the texts are embedded, not cached). */
   async score(modelKey: string, source: string, column: string, model: string, texts: string[]): Promise<{ version: number; classes: string[]; probs: Float32Array }> {
     const p = this.passes.get(passKey(source, column, model));
-    const ref = p?.ref ?? (await this.ep.resolve(model));
+    const ref = p?.ref ?? (await this.resolve(model));
     const { data } = await this.ep.embed.embedTexts(ref, modelCacheKey(ref), texts);
     return this.ep.head.scoreHead(modelKey, data);
   }

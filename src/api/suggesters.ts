@@ -165,6 +165,18 @@ export class Suggesters {
     }
   }
 
+  /** Makes a picked model folder usable as the embedding model `local:<name>`; suggesters waiting for it retrain. */
+  useLocalEmbeddingModel(model: Parameters<EmbeddingSuggesters['registerLocal']>[0]): string {
+    const id = this.embedding.registerLocal(model);
+    for (const s of this.states.values()) {
+      if (s.suggester.kind !== 'embedding' || s.suggester.model !== id) continue;
+      s.pending = Math.max(s.pending, s.retrainEvery);
+      this.emit(s);
+      this.maybeTrain(s);
+    }
+    return id;
+  }
+
   /** Stops an embedding suggester's embedding pass. */
   cancelEmbedding(key: SuggesterKey): void {
     const s = this.state(key);

@@ -9,6 +9,7 @@
  *   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>
  *   setSuggesterOptions(options: SuggesterOptions): void                       // retrainEvery, text column, which suggester
  *   cancelSuggesterEmbedding(key: SuggesterKey): void                          // stops an embedding suggester's embedding pass
+ *   useLocalEmbeddingModel({ name, files }): string                            // a picked folder as embedding model 'local:<name>'
  *   setLabels(source, column, edits: LabelEditsInput): Promise<LabelChange>    // bulk; returns what it replaced
  *   infer({ source, model: suggesterModelId(source, labelColumn), columns: [textColumn] })   // newest suggester
  */
@@ -73,7 +74,10 @@ export interface SuggesterOptions extends SuggesterKey {
   textColumn?: string;
   /** Retrain after this many new labels (default 10). */
   retrainEvery?: number;
-  /** Default { kind: 'tfidf' }. An embedding `model` is a served model's id or a Hub id (as `infer` resolves it). */
+  /**
+   * Default { kind: 'tfidf' }. An embedding `model` is a served model's id or a Hub id (as `infer` resolves it), or
+   * `local:<name>` for a folder given to `useLocalEmbeddingModel`.
+   */
   suggester?: SuggesterChoice;
 }
 

@@ -1,10 +1,12 @@
 import { useEffect, useId, useState } from 'react';
 import { servedEmbeddingModels } from '../../api/embedding-suggester';
 import type { EmbeddingStatus, SuggesterChoice, SuggesterStatus } from '../../label/types';
+import { folderFromFileList } from '../classify/folder';
 import { useWorkbench } from './context';
 import { labelApi } from './label-api';
 
 const HUB = '__hub__';
+const FOLDER = '__folder__';
 
 /** The active suggester in words. */
 export function suggesterName(choice: SuggesterChoice | undefined): string {
@@ -42,6 +44,7 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
   const [served, setServed] = useState<string[] | null>(null);
   const [hubId, setHubId] = useState('');
   const [hubOpen, setHubOpen] = useState(false);
+  const [folderOpen, setFolderOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
@@ -74,11 +77,12 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
         Suggester{' '}
         <select
           aria-label="Suggester model"
-          value={hubOpen ? HUB : current}
+          value={hubOpen ? HUB : folderOpen ? FOLDER : current}
           onChange={(ev) => {
             const v = ev.target.value;
-            if (v === HUB) return setHubOpen(true);
-            setHubOpen(false);
+            setHubOpen(v === HUB);
+            setFolderOpen(v === FOLDER);
+            if (v === HUB || v === FOLDER) return;
             choose(v === 'tfidf' ? { kind: 'tfidf' } : { kind: 'embedding', model: v });
           }}
         >
@@ -89,6 +93,7 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
             </option>
           ))}
           <option value={HUB}>Embeddings: a Hub model id…</option>
+          {typeof api.useLocalEmbeddingModel === 'function' && <option value={FOLDER}>Embeddings: a local model folder…</option>}
         </select>
       </label>
       {hubOpen && (
@@ -109,6 +114,30 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
             Use
           </button>
         </form>
+      )}
+      {folderOpen && (
+        <label className="folder-embedder">
+          Embedding model folder{' '}
+          <input
+            type="file"
+            aria-label="Embedding model folder"
+            webkitdirectory=""
+            multiple
+            onChange={(ev) => {
+              const model = ev.target.files ? folderFromFileList(ev.target.files) : null;
+              if (!model || !api.useLocalEmbeddingModel) return;
+              setError(null);
+              try {
+                const id = api.useLocalEmbeddingModel(model);
+                setFolderOpen(false);
+                choose({ kind: 'embedding', model: id });
+              } catch (e) {
+                setError((e as Error).message);
+              }
+            }}
+          />
+          <span className="hint"> config.json, tokenizer.json and onnx/model.onnx (read here, never uploaded)</span>
+        </label>
       )}
       <p className="hint" data-testid="active-suggester" data-kind={choice.kind} data-model={choice.kind === 'embedding' ? choice.model : ''}>
         Active: {suggesterName(choice)}

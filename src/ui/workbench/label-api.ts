@@ -20,6 +20,8 @@ export interface LabelApi {
   setSuggesterOptions(options: SuggesterOptions): void;
   /** Stops an embedding suggester's embedding pass; absent in older databases. */
   cancelSuggesterEmbedding?(key: SuggesterKey): void;
+  /** A picked model folder as an embedding model id (`local:<name>`); absent in older databases. */
+  useLocalEmbeddingModel?(model: { name: string; files: Record<string, Blob> }): string;
   /** Rows most like `row` (cosine of the embeddings of a chosen embedding suggester, else of TF-IDF vectors), best first; absent in older databases. */
   similarRows?(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
 }
