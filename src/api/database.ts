@@ -7,7 +7,7 @@ import { LabelSync, type RemoteChange } from './label-sync';
 import { ingestCsv, type AddSourceOptions, type SourceInfo } from './source-ingest';
 import { applyRemoteChange, restoreEdits, withColumns } from './source-labels';
 import { Suggesters } from './suggesters';
-import { parseSuggesterModelId, type ClassifierSource, type SuggesterChoice, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterOptions, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { inferTexts, suggesterResultTable } from './suggester-infer';
 import { scoresOf } from './classifier-suggester';
 import { localChoiceStore } from './suggester-choice';
@@ -46,8 +46,9 @@ export class Database extends EventTarget implements LabelApi {
     super();
     this.persist = options.persist ?? true;
     this.fineTuned = new FineTunedModels(this.persist);
-    // A classifier as the suggester runs through `infer`; its predictions and the choice are kept when persisting.
-    const kept = this.persist ? { scores: { load: loadScores, save: saveScores, remove: deleteScores }, choices: localChoiceStore() } : {};
+    // A classifier as the suggester runs through `infer`. When persisting, the one choice per label column (any
+    // kind), a classifier's predictions and an embedding model's embeddings are kept for the next visit.
+    const kept = this.persist ? { scores: { load: loadScores, save: saveScores, remove: deleteScores }, choices: localChoiceStore(), cacheEmbeddings: true } : {};
     this.suggesters = new Suggesters(
       { texts: (source, column) => this.columnTexts(source, column), labels: (source, column) => this.source(source).labels.all(column) },
       undefined,
@@ -194,13 +195,28 @@ export class Database extends EventTarget implements LabelApi {
     return this.suggesters.retrain(key, key.textColumn);
   }
 
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void {
+  setSuggesterOptions(key: SuggesterOptions): void {
     if (key.textColumn !== undefined) this.checkSuggest({ ...key, textColumn: key.textColumn });
     else this.source(key.source);
     this.wrapErrors(() => this.suggesters.configure(key));
   }
 
-  /** Rows most like one row by TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
+  /**
+   * A model folder the person picked, usable as an embedding suggester's model: returns its id (`local:<name>`) for
+   * `setSuggesterOptions({ suggester: { kind: 'embedding', model: id } })`. The files stay in this tab (pick the
+   * folder again after a reload; the embeddings it made stay cached).
+   */
+  useLocalEmbeddingModel(model: LocalModel): string {
+    return this.wrapErrors(() => this.suggesters.useLocalEmbeddingModel(model));
+  }
+
+  /** Stops an embedding suggester's embedding pass (see src/label/types.ts); what it embedded stays cached. */
+  cancelSuggesterEmbedding(key: SuggesterKey): void {
+    this.source(key.source);
+    this.suggesters.cancelEmbedding(key);
+  }
+
+  /** Rows most like one row by embedding cosine (an embedding suggester chosen) or TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
   async similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
     this.checkText(options.source, options.textColumn);
     try {
