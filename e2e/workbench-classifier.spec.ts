@@ -54,8 +54,9 @@ test("a served classifier as the suggester: its predictions are the queue and th
   await page.keyboard.press('Enter');
   await expect(labelPanel(page).getByTestId('unlabelled')).toHaveText('300');
 
-  // Keyboard: the suggester radios (arrow keys), the served model list, "Use as suggester".
+  // Keyboard: the suggester radios (arrow keys, past the embedding model), the served model list, "Use as suggester".
   await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+  await page.keyboard.press('ArrowDown'); // past "An embedding model"
   await page.keyboard.press('ArrowDown');
   await expect(suggester(page).getByRole('radio', { name: "A classifier's predictions" })).toBeChecked();
   await selectByKeys(page, suggester(page).getByLabel('Served model'), MODEL);
@@ -117,6 +118,7 @@ test('a Hub classifier with other classes writes its own; a model without id2lab
 
     // A served model that is not a classifier: the existing specific error, shown in the panel.
     await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+    await page.keyboard.press('ArrowDown'); // past "An embedding model"
     await page.keyboard.press('ArrowDown');
     await selectByKeys(page, suggester(page).getByLabel('Served model'), 'bert-tiny-embed');
     await suggester(page).getByRole('button', { name: 'Use as suggester' }).focus();
@@ -180,6 +182,7 @@ test("a local folder as the suggester: its classes; after a reload (the folder's
   await page.keyboard.press('Enter');
   await expect(labelPanel(page).getByTestId('unlabelled')).toHaveText('300');
   await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+  await page.keyboard.press('ArrowDown'); // past "An embedding model"
   await page.keyboard.press('ArrowDown');
   await suggester(page).getByRole('radio', { name: 'Local folder' }).focus();
   await page.keyboard.press('Space');
@@ -215,6 +218,7 @@ test('a model fine-tuned here as the suggester: its classes and its least-confid
   await page.keyboard.press('Enter');
   await expect(labelPanel(page).getByTestId('unlabelled')).toHaveText('300');
   await suggester(page).getByRole('radio', { name: 'TF-IDF (no download)' }).focus();
+  await page.keyboard.press('ArrowDown'); // past "An embedding model"
   await page.keyboard.press('ArrowDown');
   await suggester(page).getByRole('radio', { name: 'Fine-tuned' }).focus();
   await page.keyboard.press('Space');

@@ -1,7 +1,8 @@
 /**
- * The suggester chosen for one (source, label column) — TF-IDF (the default) or a classifier — and, for a
- * classifier, its run over the text column (ClassifierRuns) and its accuracy on the labels so far. Suggesters
- * (suggesters.ts) holds one per label column and asks it which probabilities answer `suggest`.
+ * The suggester chosen for one (source, label column) — TF-IDF (the default), a head on an embedding model's frozen
+ * embeddings, or a classifier — kept in the one choice store (suggester-choice.ts), and, for a classifier, its run
+ * over the text column (ClassifierRuns) and its accuracy on the labels so far. Suggesters (suggesters.ts) holds one
+ * per label column and asks it which probabilities answer `suggest`; TF-IDF and the embedding head train there.
  */
 import type { ClassifierSource, ClassifierSuggesterStatus, LearningCurvePoint, SuggesterChoice } from '../label/types';
 import { JammiError } from '../errors';
@@ -24,14 +25,23 @@ export class ChosenSuggester {
     private readonly labelColumn: string,
   ) {
     const saved = choices?.get(source, labelColumn);
-    if (saved?.suggester.kind === 'classifier' && runs) [this.choice, this.where] = [saved.suggester, saved.where];
+    if (saved && (saved.suggester.kind !== 'classifier' || runs)) [this.choice, this.where] = [saved.suggester, saved.where];
   }
 
   get classifier(): boolean {
     return this.choice.kind === 'classifier';
   }
 
-  /** Added to the TF-IDF model count for the status' version: +2 per change of suggester, +1 once a classifier has run. */
+  /** The embedding model chosen (null: the suggester is not an embedding head). */
+  get embeddingModel(): string | null {
+    return this.choice.kind === 'embedding' ? this.choice.model : null;
+  }
+
+  /**
+   * Added to the trained models' count for the status' version: +2 per change to or from a classifier (the
+   * probabilities that answer change at once), +1 once a classifier has run. Between TF-IDF and an embedding head
+   * the old model answers until the new one has trained, whose version is the next one.
+   */
   get versionBump(): number {
     return 2 * this.switches + (this.run?.scores ? 1 : 0);
   }
@@ -39,16 +49,15 @@ export class ChosenSuggester {
   /** Picks the suggester (checked); returns whether it changed. A run nobody uses any more is cancelled. */
   choose(choice: SuggesterChoice, source: ClassifierSource | undefined): boolean {
     const next = checkChoice(choice);
-    if (next.kind === 'embedding') throw new JammiError('bad_input', 'The embedding suggester is not in this build; choose { kind: "tfidf" } or { kind: "classifier", model }.');
     if (next.kind === 'classifier' && !this.runs) throw new JammiError('bad_input', 'A classifier suggester needs the database to run the model (no infer here).');
     const where = next.kind === 'classifier' ? checkSource(source, next.model) : {};
     const same = JSON.stringify([next, where]) === JSON.stringify([this.choice, this.where]) && !where.folder && this.run?.status.state !== 'failed';
     if (same) return false;
     this.runs?.leave(this.user, this.run);
     this.run = null;
+    if (next.kind === 'classifier' || this.choice.kind === 'classifier') this.switches++;
     [this.choice, this.where] = [next, where];
     this.curve = [];
-    this.switches++;
     this.choices?.set(this.source, this.labelColumn, next.kind === 'tfidf' ? null : { suggester: next, where });
     return true;
   }

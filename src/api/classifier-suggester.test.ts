@@ -176,7 +176,7 @@ describe('a classifier as the suggester', () => {
     const queue = s.queue(key);
     const before = s.status(key).version;
     s.configure({ ...key, suggester: { kind: 'tfidf' } });
-    expect(s.status(key).suggester).toBeUndefined();
+    expect(s.status(key).suggester).toEqual({ kind: 'tfidf' }); // always reported, the default too
     expect(s.status(key).version).toBeGreaterThan(before); // the queue re-ranks: back to file order (no TF-IDF model yet)
     expect(s.queue(key)).toEqual([...queue].sort((a, b) => a - b));
     s.configure({ ...key, suggester: { kind: 'classifier', model: 'bert-tiny-sentiment' } });

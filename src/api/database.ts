@@ -5,11 +5,10 @@ import { storageError } from '../data/opfs';
 import { SourceLabels } from '../data/labels';
 import { LabelSync, type RemoteChange } from './label-sync';
 import { ingestCsv, type AddSourceOptions, type SourceInfo } from './source-ingest';
-import { applyRemoteChange, restoreEdits, withColumns } from './source-labels';
+import { applyRemoteChange, asBadInput, checkLabelColumn, checkTextColumn, restoreEdits, withColumns } from './source-labels';
 import { Suggesters } from './suggesters';
-import { parseSuggesterModelId, type ClassifierSource, type SuggesterChoice, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
-import { inferTexts, suggesterResultTable } from './suggester-infer';
-import { scoresOf } from './classifier-suggester';
+import { parseSuggesterModelId, type LabelApi, type LabelChange, type LabelEditsInput, type QueueOptions, type SuggesterKey, type SuggesterOptions, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import { inferBySuggester } from './suggester-infer';
 import { localChoiceStore } from './suggester-choice';
 import { deleteScores, loadScores, saveScores } from '../data/score-cache';
 import { JammiError } from '../errors';
@@ -46,8 +45,9 @@ export class Database extends EventTarget implements LabelApi {
     super();
     this.persist = options.persist ?? true;
     this.fineTuned = new FineTunedModels(this.persist);
-    // A classifier as the suggester runs through `infer`; its predictions and the choice are kept when persisting.
-    const kept = this.persist ? { scores: { load: loadScores, save: saveScores, remove: deleteScores }, choices: localChoiceStore() } : {};
+    // A classifier as the suggester runs through `infer`. When persisting, the one choice per label column (any
+    // kind), a classifier's predictions and an embedding model's embeddings are kept for the next visit.
+    const kept = this.persist ? { scores: { load: loadScores, save: saveScores, remove: deleteScores }, choices: localChoiceStore(), cacheEmbeddings: true } : {};
     this.suggesters = new Suggesters(
       { texts: (source, column) => this.columnTexts(source, column), labels: (source, column) => this.source(source).labels.all(column) },
       undefined,
@@ -194,13 +194,28 @@ export class Database extends EventTarget implements LabelApi {
     return this.suggesters.retrain(key, key.textColumn);
   }
 
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void {
+  setSuggesterOptions(key: SuggesterOptions): void {
     if (key.textColumn !== undefined) this.checkSuggest({ ...key, textColumn: key.textColumn });
     else this.source(key.source);
     this.wrapErrors(() => this.suggesters.configure(key));
   }
 
-  /** Rows most like one row by TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
+  /**
+   * A model folder the person picked, usable as an embedding suggester's model: returns its id (`local:<name>`) for
+   * `setSuggesterOptions({ suggester: { kind: 'embedding', model: id } })`. The files stay in this tab (pick the
+   * folder again after a reload; the embeddings it made stay cached).
+   */
+  useLocalEmbeddingModel(model: LocalModel): string {
+    return this.wrapErrors(() => this.suggesters.useLocalEmbeddingModel(model));
+  }
+
+  /** Stops an embedding suggester's embedding pass (see src/label/types.ts); what it embedded stays cached. */
+  cancelSuggesterEmbedding(key: SuggesterKey): void {
+    this.source(key.source);
+    this.suggesters.cancelEmbedding(key);
+  }
+
+  /** Rows most like one row by the cached embeddings' cosine (an embedding suggester chosen) or TF-IDF cosine (see src/label/types.ts), for "similar to this row" bulk labels. */
   async similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
     this.checkText(options.source, options.textColumn);
     try {
@@ -211,29 +226,15 @@ export class Database extends EventTarget implements LabelApi {
   }
 
   private checkText(source: string, textColumn: string) {
-    const s = this.source(source);
-    if (!s.table.getChild(textColumn) && !s.labels.has(textColumn)) {
-      throw new JammiError('bad_input', `Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
-    }
-    return s;
+    return checkTextColumn(this.source(source), source, textColumn);
   }
 
   private checkSuggest(o: SuggesterKey & { textColumn: string }): void {
-    const s = this.checkText(o.source, o.textColumn);
-    if (!o.labelColumn?.trim()) throw new JammiError('bad_input', 'Name the label column.');
-    try {
-      s.labels.check(o.labelColumn);
-    } catch (e) {
-      throw new JammiError('bad_input', (e as Error).message);
-    }
+    checkLabelColumn(this.checkText(o.source, o.textColumn), o.labelColumn);
   }
 
   private wrapErrors<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      throw e instanceof JammiError ? e : new JammiError('bad_input', (e as Error).message);
-    }
+    return asBadInput(fn);
   }
 
   /** A text column as plain strings (cached; the suggesters read it on every call). */
@@ -292,28 +293,7 @@ export class Database extends EventTarget implements LabelApi {
   /** `infer` by the newest background suggester (`jammi:suggester:<source>/<labelColumn>`). */
   private async inferSuggester(key: SuggesterKey, options: InferOptions): Promise<Table> {
     this.source(key.source);
-    const table = await this.getSource(options.source);
-    const columns = typeof options.columns === 'string' ? [options.columns] : [...(options.columns ?? [])];
-    if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
-    const { texts, rowIds } = inferTexts(table, options.source, columns, options.key);
-    const model = options.model as string;
-    const own = options.source === key.source && columns.length === 1;
-    let scores = own ? this.suggesters.probabilities(key, columns[0]) : null;
-    const classifier = this.suggesters.classifierFor(key);
-    // A classifier suggester: its run over the column (awaited), or the model itself on other text.
-    if (!scores && classifier) {
-      scores = own
-        ? await this.suggesters.classifierScores(key, columns[0])
-        : { version: this.suggesters.status(key).version, ...scoresOf(await this.infer({ ...options, ...classifier })) };
-    }
-    if (!scores) {
-      try {
-        scores = await this.suggesters.score(key, texts);
-      } catch (e) {
-        throw new JammiError('bad_input', (e as Error).message);
-      }
-    }
-    return suggesterResultTable(key, model, options.source, texts, rowIds, scores);
+    return inferBySuggester(this.suggesters, key, options, await this.getSource(options.source), (o) => this.infer(o));
   }
 
   /**

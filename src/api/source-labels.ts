@@ -1,9 +1,10 @@
 /**
  * A source's labels as the `Database` keeps them (see database.ts): restoring saved edits, applying another tab's
- * edits, and the source info's columns once label columns are added.
+ * edits, the source info's columns once label columns are added, and the checks of text and label column names.
  */
 import type { Table } from 'apache-arrow';
 import { SourceLabels, type LabelEdits } from '../data/labels';
+import { JammiError } from '../errors';
 import type { RemoteChange } from './label-sync';
 import type { SourceInfo } from './source-ingest';
 
@@ -54,4 +55,27 @@ export function applyRemoteChange(name: string, s: { table: Table; labels: Sourc
     }
   }
   return touched;
+}
+
+/** The source, after checking that `textColumn` is one of its columns (a label column counts). */
+export function checkTextColumn<S extends { table: Table; info: SourceInfo; labels: SourceLabels }>(s: S, source: string, textColumn: string): S {
+  if (!s.table.getChild(textColumn) && !s.labels.has(textColumn)) {
+    throw new JammiError('bad_input', `Unknown text column "${textColumn}" in source "${source}". Available columns: ${s.info.columns.join(', ')}.`);
+  }
+  return s;
+}
+
+/** Checks a label column's name (named, and not a column of the source's own data). */
+export function checkLabelColumn(s: { labels: SourceLabels }, labelColumn: string): void {
+  if (!labelColumn?.trim()) throw new JammiError('bad_input', 'Name the label column.');
+  asBadInput(() => s.labels.check(labelColumn));
+}
+
+/** Runs `fn`; a plain error becomes a JammiError('bad_input') with its message. */
+export function asBadInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw e instanceof JammiError ? e : new JammiError('bad_input', (e as Error).message);
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * The suggester chosen per (source, label column): checked when it is set, and kept in localStorage so that a
- * reload suggests with the same model. A local folder is kept by name only (its files stay where they were picked).
+ * The suggester chosen per (source, label column) — TF-IDF, an embedding model or a classifier — checked when it is
+ * set, and kept in localStorage (one entry per label column, whatever the kind) so that a reload suggests with the
+ * same model. A local folder is kept by name only (its files stay where they were picked).
  */
 import type { ClassifierSource, SuggesterChoice } from '../label/types';
 import { JammiError } from '../errors';
@@ -27,7 +28,8 @@ export function checkChoice(c: unknown): SuggesterChoice {
   const { kind, model } = c as { kind?: unknown; model?: unknown };
   if (kind === 'tfidf') return { kind };
   if (kind !== 'embedding' && kind !== 'classifier') throw new JammiError('bad_input', `Unknown suggester kind ${JSON.stringify(kind)}; use ${kinds}.`);
-  if (typeof model !== 'string' || !model.trim()) throw new JammiError('bad_input', `A ${kind} suggester needs a model (a served model, a Hub id, a fine-tuned model id or a folder's name).`);
+  const what = kind === 'classifier' ? "a served model, a Hub id, a fine-tuned model id or a folder's name" : 'a served encoder, a Hub id, or local:<folder name> from useLocalEmbeddingModel';
+  if (typeof model !== 'string' || !model.trim()) throw new JammiError('bad_input', `A ${kind} suggester needs a model id (${what}).`);
   return { kind, model: model.trim() };
 }
 

@@ -1,13 +1,17 @@
 /**
- * `infer` with `model: 'jammi:suggester:<source>/<labelColumn>'`: the newest background suggester (TF-IDF +
- * logistic regression, see src/label) classifies a source's rows into Jammi's usual result table. Rows of the
- * suggester's own source and text column come from the probabilities it computed at its last retrain (the same
- * model, so the same numbers the queue ranks by); any other text is scored by that model in the suggest worker.
+ * `infer` with `model: 'jammi:suggester:<source>/<labelColumn>'`: the newest background suggester (TF-IDF, an
+ * embedding head, or a chosen classifier; see src/label) classifies a source's rows into Jammi's usual result table.
+ * Rows of the suggester's own source and text column come from the probabilities the queue ranks by (its last
+ * retrain, or the classifier's run); any other text is scored by that model (its worker, or `infer` of the
+ * classifier itself).
  */
 import { Field, Float32, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
 import { vectorOf } from '../data/vectors';
 import type { SuggesterKey } from '../label/types';
 import { JammiError } from '../errors';
+import { scoresOf } from './classifier-suggester';
+import type { InferOptions } from './infer';
+import type { Suggesters } from './suggesters';
 
 export interface SuggesterScores {
   version: number;
@@ -85,4 +89,27 @@ export function suggesterResultTable(key: SuggesterKey, model: string, source: s
   const children = columns.map(([, type, , values]) => vectorOf(values as never, type).data[0]);
   const data = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table(schema, new RecordBatch(schema, data));
+}
+
+/** The result table of `infer` by a suggester over `table` (the source named in `options`). */
+export async function inferBySuggester(suggesters: Suggesters, key: SuggesterKey, options: InferOptions, table: Table, infer: (o: InferOptions) => Promise<Table>): Promise<Table> {
+  const columns = typeof options.columns === 'string' ? [options.columns] : [...(options.columns ?? [])];
+  if (columns.length === 0) throw new JammiError('bad_input', 'Choose at least one text column.');
+  const { texts, rowIds } = inferTexts(table, options.source, columns, options.key);
+  const model = options.model as string;
+  const own = options.source === key.source && columns.length === 1;
+  let scores: SuggesterScores | null = own ? suggesters.probabilities(key, columns[0]) : null;
+  const classifier = suggesters.classifierFor(key);
+  // A classifier suggester: its run over the column (awaited), or the model itself on other text.
+  if (!scores && classifier) {
+    scores = own ? await suggesters.classifierScores(key, columns[0]) : { version: suggesters.status(key).version, ...scoresOf(await infer({ ...options, ...classifier })) };
+  }
+  if (!scores) {
+    try {
+      scores = await suggesters.score(key, texts);
+    } catch (e) {
+      throw new JammiError('bad_input', (e as Error).message);
+    }
+  }
+  return suggesterResultTable(key, model, options.source, texts, rowIds, scores);
 }

@@ -1,22 +1,43 @@
 /**
  * The page side of the background suggesters: one per (source, label column). It keeps the newest model's
  * probabilities for every row, so `suggest` and `labelQueue` answer at once from memory while a retrain runs in
- * the suggest worker; labelling never waits on it. Trains once every class has 2 labels, then after every
- * `retrainEvery` new labels (and on demand); a retrain asked for during one runs right after it.
+ * a worker; labelling never waits on it. Trains once every class has 2 labels, then after every `retrainEvery`
+ * new labels (and on demand); a retrain asked for during one runs right after it.
+ *
+ * Three kinds of suggester, one choice per label column (ChosenSuggester, kept by suggester-choice.ts): TF-IDF
+ * (./tfidf-suggester), a head on an embedding model's frozen embeddings (./embedding-suggester), both retrained
+ * here; or a classifier's own predictions (./classifier-suggester), which never retrains.
  */
-import type { SuggestApi } from '../../workers/suggest.worker';
-import { WorkerBridge } from './worker-bridge';
-import { rankRows, rowOf, textMatcher, topTwo, uncertainty } from '../label/queue';
 import { notReadyReason } from '../label/suggester';
-import { DEFAULT_RETRAIN_EVERY, type ClassifierSource, type QueueOptions, type SuggesterChoice, type SuggesterKey, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
+import type { TrainResult } from '../label/suggester';
+import { DEFAULT_RETRAIN_EVERY, type QueueOptions, type SuggesterChoice, type SuggesterKey, type SuggesterOptions, type SuggesterStatus, type SuggestOptions, type Suggestion } from '../label/types';
 import { ClassifierRuns, type RunInfer, type ScoreStore } from './classifier-suggester';
 import { ChosenSuggester } from './chosen-suggester';
+import { EmbeddingSuggesters, type EmbeddingEndpoints } from './embedding-suggester';
+import { queueCandidates, queueOrder, rankSuggestions, type Answer } from './suggester-ranking';
 import type { ChoiceStore } from './suggester-choice';
+import { TfidfSuggester, type SuggestEndpoint } from './tfidf-suggester';
+
+export type { SuggestEndpoint };
 
 /** What the suggesters read from the database: a column's values as plain arrays. */
 export interface SuggesterHost {
   texts(source: string, column: string): readonly (string | null)[];
   labels(source: string, column: string): readonly (string | null)[];
+}
+
+/** What the suggesters other than TF-IDF need (tests pass in-process ones, or none). */
+export interface SuggesterServices {
+  /** `Database.infer`, to run a classifier chosen as the suggester (absent: no classifier suggester). */
+  infer?: RunInfer;
+  /** Where a classifier's predictions are kept for the next visit. */
+  scores?: ScoreStore | null;
+  /** Where the choice of suggester per label column is kept for the next visit (all three kinds). */
+  choices?: ChoiceStore | null;
+  /** The embed and head workers of the embedding suggester (default: the app's workers). */
+  embedding?: () => EmbeddingEndpoints;
+  /** Cache the embeddings in OPFS (default false: nothing kept across reloads). */
+  cacheEmbeddings?: boolean;
 }
 
 interface State {
@@ -36,63 +57,30 @@ interface State {
   probsColumn: string | null;
   again: boolean;
   run: Promise<void> | null;
-  /** The chosen suggester: TF-IDF (these fields) or a classifier (its run, see chosen-suggester.ts). */
+  /** The chosen suggester: TF-IDF or an embedding head (trained here, these fields) or a classifier (its run). */
   pick: ChosenSuggester;
-}
-
-/** For a classifier as the suggester: `infer` to run it, where its predictions and the choices are kept. */
-export interface ClassifierHost {
-  infer: RunInfer;
-  scores?: ScoreStore | null;
-  choices?: ChoiceStore | null;
+  /** The trained kind (TF-IDF or embedding model) the fields above are for: its curve and its model. */
+  trained: string;
 }
 
 const keyOf = (source: string, labelColumn: string) => JSON.stringify([source, labelColumn]);
-const corpusOf = (source: string, textColumn: string) => JSON.stringify([source, textColumn]);
-
-/** The suggest worker as the suggesters use it (tests pass an in-process one). */
-export interface SuggestEndpoint {
-  remote: { [K in 'setTexts' | 'train' | 'score' | 'similar' | 'forget']: (...args: Parameters<SuggestApi[K]>) => Promise<ReturnType<SuggestApi[K]>> };
-  /** Rejects when the worker dies. */
-  dead: Promise<never>;
-}
-
-/** The suggest worker through the one worker bridge; a crash (the bridge starts a new worker) forgets the corpora sent. */
-function suggestWorker(onDead: () => void): SuggestEndpoint {
-  const bridge = new WorkerBridge<SuggestApi>(() => new Worker(new URL('../../workers/suggest.worker.ts', import.meta.url), { type: 'module', name: 'jammi-suggest' }), {
-    what: 'The suggester',
-    crashMessage: (detail) => `The suggest worker failed: ${detail}`,
-  });
-  const call = <T>(job: Parameters<typeof bridge.call<T>>[0]) =>
-    bridge.call(job).catch((e: unknown) => {
-      if ((e as { code?: string })?.code === 'worker_crashed') onDead();
-      throw e;
-    });
-  return {
-    dead: new Promise<never>(() => {}),
-    remote: {
-      setTexts: (k, t) => call((api) => api.setTexts(k, t)),
-      train: (r) => call((api) => api.train(r)),
-      score: (k, t) => call((api) => api.score(k, t)),
-      similar: (k, r, n) => call((api) => api.similar(k, r, n)),
-      forget: (k) => call((api) => api.forget(k)),
-    },
-  };
-}
+const trainedOf = (c: SuggesterChoice) => (c.kind === 'classifier' ? null : JSON.stringify(c));
 
 export class Suggesters {
   private readonly states = new Map<string, State>();
   private readonly listeners = new Set<(s: SuggesterStatus) => void>();
-  private worker: (SuggestEndpoint & { corpora: Set<string> }) | null = null;
+  private readonly tfidf: TfidfSuggester;
   private readonly classifiers: ClassifierRuns | null;
+  private readonly embedding: EmbeddingSuggesters;
 
   constructor(
     private readonly host: SuggesterHost,
-    private readonly connect: (onDead: () => void) => SuggestEndpoint = suggestWorker,
-    private readonly classifierHost: ClassifierHost | null = null,
+    connect?: (onDead: () => void) => SuggestEndpoint,
+    private readonly services: SuggesterServices = {},
   ) {
-    this.classifiers = classifierHost
-      ? new ClassifierRuns(classifierHost.infer, host.texts, classifierHost.scores ?? null, (r) => {
+    this.tfidf = new TfidfSuggester(host.texts, connect);
+    this.classifiers = services.infer
+      ? new ClassifierRuns(services.infer, host.texts, services.scores ?? null, (r) => {
           for (const s of this.states.values()) {
             if (s.pick.run?.source !== r.source || s.pick.run.textColumn !== r.textColumn || s.pick.run.model !== r.model) continue;
             s.pick.labelsChanged(this.host.labels(s.source, s.labelColumn), s.retrainEvery);
@@ -100,14 +88,17 @@ export class Suggesters {
           }
         })
       : null;
+    const cache = services.cacheEmbeddings ?? false;
+    this.embedding = new EmbeddingSuggesters((source, column, model) => this.embeddingChanged(source, column, model), services.embedding, () => cache);
   }
 
   private state(key: SuggesterKey): State {
     const k = keyOf(key.source, key.labelColumn);
     let s = this.states.get(k);
     if (!s) {
-      const pick = new ChosenSuggester(this.classifiers, this.classifierHost?.choices ?? null, k, key.source, key.labelColumn);
-      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null, pick };
+      const pick = new ChosenSuggester(this.classifiers, this.services.choices ?? null, k, key.source, key.labelColumn);
+      const trained = trainedOf(pick.choice) ?? trainedOf({ kind: 'tfidf' })!;
+      s = { source: key.source, labelColumn: key.labelColumn, textColumn: null, retrainEvery: DEFAULT_RETRAIN_EVERY, version: 0, labelsUsed: 0, classes: [], training: false, pending: 0, curve: [], probs: null, probsColumn: null, again: false, run: null, pick, trained };
       this.states.set(k, s);
     }
     return s;
@@ -118,13 +109,15 @@ export class Suggesters {
     const labels = this.host.labels(s.source, s.labelColumn);
     const classes = s.version > 0 ? s.classes : [...new Set(labels.filter((l): l is string => l !== null))].sort();
     const version = s.version + s.pick.versionBump;
-    const base = { source: s.source, labelColumn: s.labelColumn, version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}) };
-    if (!s.pick.classifier) return base;
+    const base = { source: s.source, labelColumn: s.labelColumn, version, labelsUsed: s.labelsUsed, classes, training: s.training, pendingLabels: s.pending, retrainEvery: s.retrainEvery, learningCurve: [...s.curve], ...(s.error ? { error: s.error } : {}), suggester: { ...s.pick.choice } };
+    const model = s.pick.embeddingModel;
+    const embedding = model !== null ? this.embedding.status(s.source, s.textColumn, model) : undefined;
+    if (!s.pick.classifier) return { ...base, ...(embedding ? { embedding } : {}) };
     // A classifier does not train on the labels: its curve is its accuracy on them, its error its run's.
     const { classifier, curve } = s.pick.status(s.textColumn, labels);
-    const { error: _tfidf, ...rest } = base;
+    const { error: _trained, ...rest } = base;
     const ready = classifier.state === 'ready';
-    return { ...rest, labelsUsed: 0, training: false, classes: ready ? classifier.classes : classes, learningCurve: curve, suggester: { ...s.pick.choice }, classifier, ...(classifier.error ? { error: classifier.error } : {}) };
+    return { ...rest, labelsUsed: 0, training: false, classes: ready ? classifier.classes : classes, learningCurve: curve, classifier, ...(classifier.error ? { error: classifier.error } : {}) };
   }
 
   onUpdate(cb: (s: SuggesterStatus) => void): () => void {
@@ -143,17 +136,60 @@ export class Suggesters {
     }
   }
 
-  configure(o: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void {
+  private embeddingChanged(source: string, column: string, model: string): void {
+    for (const s of this.states.values()) if (s.source === source && s.textColumn === column && s.pick.embeddingModel === model) this.emit(s);
+  }
+
+  configure(o: SuggesterOptions): void {
     const s = this.state(o);
     if (o.retrainEvery !== undefined) {
       if (!Number.isInteger(o.retrainEvery) || o.retrainEvery < 1) throw new Error(`retrainEvery must be a positive integer (got ${o.retrainEvery}).`);
       s.retrainEvery = o.retrainEvery;
     }
-    if (o.suggester !== undefined) s.pick.choose(o.suggester, o.classifierSource);
     if (o.textColumn !== undefined) this.useText(s, o.textColumn);
+    if (o.suggester !== undefined) this.useSuggester(s, o.suggester, o.classifierSource);
     s.pick.sync(s.textColumn);
     this.emit(s);
     this.maybeTrain(s);
+  }
+
+  /** A new choice of suggester. A trained kind retrains with it (the old model's suggestions stay until then). */
+  private useSuggester(s: State, choice: SuggesterChoice, where: SuggesterOptions['classifierSource']): void {
+    const before = s.pick.embeddingModel;
+    if (!s.pick.choose(choice, where)) return;
+    if (before !== null && before !== s.pick.embeddingModel && s.textColumn !== null) this.embedding.cancel(s.source, s.textColumn, before);
+    const trained = trainedOf(s.pick.choice);
+    if (trained === null || trained === s.trained) return;
+    // A train in flight with the old choice (e.g. waiting on its embeddings) ends; then the new one trains.
+    if (s.run) void s.run.then(() => this.maybeTrain(s));
+    s.trained = trained;
+    s.curve = []; // the learning curve is the chosen suggester's
+    s.pending = Math.max(s.pending, s.retrainEvery);
+    // Start embedding at once (it is the slow part), even before there are enough labels to train.
+    const model = s.pick.embeddingModel;
+    if (model !== null && s.textColumn !== null) {
+      const column = s.textColumn;
+      void this.embedding.prepare(s.source, column, model, () => this.host.texts(s.source, column)).catch(() => undefined);
+    }
+  }
+
+  /** Makes a picked model folder usable as the embedding model `local:<name>`; suggesters waiting for it retrain. */
+  useLocalEmbeddingModel(model: Parameters<EmbeddingSuggesters['registerLocal']>[0]): string {
+    const id = this.embedding.registerLocal(model);
+    for (const s of this.states.values()) {
+      if (s.pick.embeddingModel !== id) continue;
+      s.pending = Math.max(s.pending, s.retrainEvery);
+      this.emit(s);
+      this.maybeTrain(s);
+    }
+    return id;
+  }
+
+  /** Stops an embedding suggester's embedding pass. */
+  cancelEmbedding(key: SuggesterKey): void {
+    const s = this.state(key);
+    const model = s.pick.embeddingModel;
+    if (model !== null && s.textColumn !== null) this.embedding.cancel(s.source, s.textColumn, model);
   }
 
   private useText(s: State, textColumn: string): void {
@@ -242,14 +278,9 @@ export class Suggesters {
     s.pending = 0;
     this.emit(s);
     try {
-      const w = this.ensureWorker();
-      const corpus = corpusOf(s.source, textColumn);
-      if (!w.corpora.has(corpus)) {
-        await Promise.race([w.remote.setTexts(corpus, [...this.host.texts(s.source, textColumn)]), w.dead]);
-        w.corpora.add(corpus);
-      }
-      const r = await Promise.race([w.remote.train({ modelKey: keyOf(s.source, s.labelColumn), corpusKey: corpus, rows, labels }), w.dead]);
-      s.version = r.version;
+      const r = await this.trainChosen(s, textColumn, rows, labels);
+      if (!r) return; // a classifier was chosen meanwhile: nothing to train
+      s.version = Math.max(s.version + 1, r.version);
       s.classes = r.classes;
       s.labelsUsed = r.labelsUsed;
       s.probs = r.probs;
@@ -269,28 +300,18 @@ export class Suggesters {
     }
   }
 
-  private ensureWorker() {
-    if (!this.worker) this.worker = { ...this.connect(() => (this.worker = null)), corpora: new Set() };
-    return this.worker;
+  /** One train of the chosen kind: the embedding head (embedding the column first if needed) or TF-IDF. */
+  private trainChosen(s: State, textColumn: string, rows: number[], labels: string[]): Promise<TrainResult> | null {
+    const choice = s.pick.choice;
+    const modelKey = keyOf(s.source, s.labelColumn);
+    if (choice.kind === 'classifier') return null;
+    if (choice.kind === 'tfidf') return this.tfidf.train({ source: s.source, textColumn, modelKey, rows, labels });
+    return this.embedding.train({ choice, source: s.source, column: textColumn, modelKey, rows, labels, version: s.version + 1, texts: () => this.host.texts(s.source, textColumn) });
   }
 
   /** Suggestions of the newest model in queue order; starts the first train when labels allow. */
   suggest(o: SuggestOptions): Suggestion[] {
-    const { order, probs, k, strategy, classes } = this.rank(o, o.includeLabelled ?? false);
-    return order.map((row) => {
-      if (probs === null) return { row, label: null, confidence: 0, runnerUp: null, score: 0, probabilities: [], classes: [] };
-      const p = rowOf(probs, row, k);
-      const [a, b] = topTwo(p);
-      return {
-        row,
-        label: classes[a],
-        confidence: p[a],
-        runnerUp: b < 0 ? null : { label: classes[b], confidence: p[b] },
-        score: uncertainty(p, strategy),
-        probabilities: p,
-        classes,
-      };
-    });
+    return rankSuggestions(this.rank(o, o.includeLabelled ?? false), o.strategy);
   }
 
   /** Unlabelled rows in queue order. */
@@ -298,35 +319,19 @@ export class Suggesters {
     return this.rank(o, false).order;
   }
 
-  private rank(o: QueueOptions, includeLabelled: boolean) {
+  private rank(o: QueueOptions, includeLabelled: boolean): { order: number[]; answer: Answer | null } {
     const s = this.state(o);
     this.useText(s, o.textColumn);
     this.maybeTrain(s);
-    const rows = this.candidates(o, includeLabelled);
     const answer = this.answering(s, o.textColumn);
-    const [probs, classes] = [answer?.probs ?? null, answer?.classes ?? []];
-    const strategy = o.strategy ?? 'least-confidence';
-    const k = classes.length;
-    return { order: limitTo(rankRows({ rows, probs, k, strategy, seed: o.seed, limit: o.limit }), o.limit), probs, k, strategy, classes };
+    const rows = queueCandidates(this.host.texts(o.source, o.textColumn), this.host.labels(o.source, o.labelColumn), o.filter, includeLabelled);
+    return { order: queueOrder(rows, answer, o), answer };
   }
 
-  /** The probabilities `suggest` answers from: the chosen classifier's (once it has run), else the newest TF-IDF model's. */
-  private answering(s: State, textColumn: string): { probs: ArrayLike<number>; classes: string[] } | null {
+  /** The probabilities `suggest` answers from: the chosen classifier's (once it has run), else the newest trained model's. */
+  private answering(s: State, textColumn: string): Answer | null {
     if (s.pick.classifier) return s.pick.scores(textColumn);
     return s.probsColumn === textColumn && s.probs ? { probs: s.probs, classes: s.classes } : null;
-  }
-
-  private candidates(o: QueueOptions, includeLabelled: boolean): number[] {
-    const texts = this.host.texts(o.source, o.textColumn);
-    const labels = this.host.labels(o.source, o.labelColumn);
-    const match = textMatcher(o.filter);
-    const rows: number[] = [];
-    for (let r = 0; r < texts.length; r++) {
-      const t = texts[r];
-      if (t === null || t.trim() === '' || (!includeLabelled && labels[r] !== null && labels[r] !== undefined)) continue;
-      if (match(t)) rows.push(r);
-    }
-    return rows;
   }
 
   /** The newest model's probabilities of a source's rows, when it was trained on that text column. */
@@ -336,7 +341,7 @@ export class Suggesters {
     return s && answer ? { version: s.version + s.pick.versionBump, classes: answer.classes, probs: answer.probs } : null;
   }
 
-  /** The chosen classifier as `infer` takes it, or null when the suggester is TF-IDF. */
+  /** The chosen classifier as `infer` takes it, or null when the suggester is not a classifier. */
   classifierFor(key: SuggesterKey) {
     return this.state(key).pick.inferOptions();
   }
@@ -349,40 +354,45 @@ export class Suggesters {
     return { version: s.version + s.pick.versionBump, classes, probs };
   }
 
-  /** Scores any texts with the newest model (in the worker). */
+  /** Scores any texts with the newest trained model (in its worker; an embedding head embeds them first). */
   async score(key: SuggesterKey, texts: (string | null)[]): Promise<{ version: number; classes: string[]; probs: Float32Array }> {
     const s = this.states.get(keyOf(key.source, key.labelColumn));
     if (!s || s.version === 0) throw new Error(`No suggester has been trained for label column "${key.labelColumn}" of "${key.source}" yet.`);
-    const w = this.ensureWorker();
-    const r = await Promise.race([w.remote.score(keyOf(key.source, key.labelColumn), texts), w.dead]);
+    const modelKey = keyOf(key.source, key.labelColumn);
+    const model = s.pick.embeddingModel;
+    const r = model !== null && s.probsColumn !== null
+      ? await this.embedding.score(modelKey, s.source, s.probsColumn, model, texts.map((t) => t ?? ''))
+      : await this.tfidf.score(modelKey, texts);
     return { ...r, version: r.version + s.pick.versionBump };
   }
 
-  /** Rows like `row` by TF-IDF cosine (no embedding model needed), best first. */
+  /** Rows like `row`, best first: by the cached embeddings' cosine when an embedding suggester has them, else TF-IDF's. */
   async similar(o: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]> {
-    const w = this.ensureWorker();
-    const corpus = corpusOf(o.source, o.textColumn);
-    if (!w.corpora.has(corpus)) {
-      await Promise.race([w.remote.setTexts(corpus, [...this.host.texts(o.source, o.textColumn)]), w.dead]);
-      w.corpora.add(corpus);
+    const limit = o.limit ?? 50;
+    for (const model of this.embeddingModels(o.source, o.textColumn)) {
+      const found = await this.embedding.similar(o.source, o.textColumn, model, o.row, limit, () => this.host.texts(o.source, o.textColumn));
+      if (found) return found;
     }
-    return Promise.race([w.remote.similar(corpus, o.row, o.limit ?? 50), w.dead]);
+    return this.tfidf.similar(o.source, o.textColumn, o.row, limit);
+  }
+
+  /** Which similarity `similar` uses now for a source's text column: an embedding model's id, or 'tfidf'. */
+  similarityOf(source: string, textColumn: string): string {
+    return this.embeddingModels(source, textColumn).find((m) => this.embedding.status(source, textColumn, m)?.state === 'ready') ?? 'tfidf';
+  }
+
+  /** The embedding models chosen for label columns of this source's text column. */
+  private embeddingModels(source: string, textColumn: string): string[] {
+    const models = [...this.states.values()].filter((s) => s.source === source && s.textColumn === textColumn).map((s) => s.pick.embeddingModel);
+    return [...new Set(models.filter((m): m is string => m !== null))];
   }
 
   /** Drops everything kept for a source (it was removed). */
   forgetSource(source: string): void {
+    this.embedding.forgetSource(source);
     for (const [k, s] of this.states) if (s.source === source) (s.pick.leave(), this.states.delete(k));
     this.classifiers?.forgetSource(source);
-    this.classifierHost?.choices?.forget(source);
-    if (this.worker) for (const c of [...this.worker.corpora]) if ((JSON.parse(c) as string[])[0] === source) {
-      this.worker.corpora.delete(c);
-      void this.worker.remote.forget(c);
-    }
+    this.services.choices?.forget(source);
+    this.tfidf.forgetSource(source);
   }
-}
-
-function limitTo<T>(items: T[], limit: number | undefined): T[] {
-  if (limit === undefined) return items;
-  if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be a non-negative integer (got ${limit}).`);
-  return items.slice(0, limit);
 }

@@ -1,10 +1,12 @@
 /** The suggest worker's API (workers/suggest.worker.ts exposes it): one SuggesterCore per worker. */
 import { transfer } from 'comlink';
 import { SuggesterCore, type TrainRequest, type TrainResult } from './suggester';
+import { embeddingSuggestApi } from './embedding-suggest-api';
 
 const core = new SuggesterCore();
 
 export const suggestApi = {
+  ...embeddingSuggestApi,
   setTexts(corpusKey: string, texts: (string | null)[]): void {
     core.setTexts(corpusKey, texts);
   },

@@ -7,7 +7,9 @@
  *   suggesterStatus(key: SuggesterKey): SuggesterStatus
  *   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void      // returns unsubscribe
  *   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>
- *   setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; suggester?: SuggesterChoice }): void
+ *   setSuggesterOptions(options: SuggesterOptions): void                       // retrainEvery, text column, which suggester (+ classifierSource)
+ *   cancelSuggesterEmbedding(key: SuggesterKey): void                          // stops an embedding suggester's embedding pass
+ *   useLocalEmbeddingModel({ name, files }): string                            // a picked folder as embedding model 'local:<name>'
  *   setLabels(source, column, edits: LabelEditsInput): Promise<LabelChange>    // bulk; returns what it replaced
  *   infer({ source, model: suggesterModelId(source, labelColumn), columns: [textColumn] })   // newest suggester
  */
@@ -60,6 +62,47 @@ export interface Suggestion {
   classes: string[];
 }
 
+/**
+ * Which model makes the suggestions: the TF-IDF linear classifier (default, no download, retrained on the labels), a
+ * softmax head retrained on an embedding model's frozen embeddings of the rows (computed once per source, column and
+ * model, cached in OPFS), or any classifier's own predictions (pre-labels; it does not retrain on the labels). A
+ * classifier's `model` is a served model id, a Hub id, a fine-tuned model id (`jammi:fine-tuned:…`), or the name of
+ * a local folder given in `classifierSource.folder`.
+ */
+export type SuggesterChoice = { kind: 'tfidf' } | { kind: 'embedding'; model: string } | { kind: 'classifier'; model: string };
+
+export interface SuggesterOptions extends SuggesterKey {
+  /** The text column to train on. */
+  textColumn?: string;
+  /** Retrain after this many new labels (default 10). */
+  retrainEvery?: number;
+  /**
+   * Default { kind: 'tfidf' }. An embedding `model` is a served model's id or a Hub id (as `infer` resolves it), or
+   * `local:<name>` for a folder given to `useLocalEmbeddingModel`.
+   */
+  suggester?: SuggesterChoice;
+  /** For a classifier suggester: where its model comes from (default: served, else the Hub). */
+  classifierSource?: ClassifierSource;
+}
+
+/** An embedding suggester's pass over the source's rows (rows already in the cache are read back, not embedded). */
+export interface EmbeddingStatus {
+  model: string;
+  /** `embedding` while it runs (`phase` says which step), then `ready`, `failed` or `cancelled`. */
+  state: 'embedding' | 'ready' | 'failed' | 'cancelled';
+  phase?: 'checking' | 'loading' | 'embedding';
+  /** Rows done (embedded or read from the cache) of `total`. */
+  done: number;
+  total: number;
+  /** Rows read back from the OPFS cache. */
+  cached: number;
+  /** Rows embedded in this pass (0 when the cache had them all). */
+  computed: number;
+  /** Seconds the pass took (when ready). */
+  seconds?: number;
+  error?: string;
+}
+
 export interface LearningCurvePoint {
   /** Labels the model was trained on at this retrain. */
   labels: number;
@@ -83,19 +126,13 @@ export interface SuggesterStatus extends SuggesterKey {
   learningCurve: LearningCurvePoint[];
   /** Why there is no model yet (e.g. "every class needs 2 labels") or why the last train failed. */
   error?: string;
-  /** The suggester chosen for this label column (absent: the default, TF-IDF). */
+  /** The suggester chosen for this label column (default { kind: 'tfidf' }). */
   suggester?: SuggesterChoice;
+  /** With `suggester.kind === 'embedding'`: its embedding pass over the text column (see EmbeddingStatus). */
+  embedding?: EmbeddingStatus;
   /** With `suggester.kind === 'classifier'`: its run over the text column (see ClassifierSuggesterStatus). */
   classifier?: ClassifierSuggesterStatus;
 }
-
-/**
- * Which model suggests: the TF-IDF linear classifier (default, retrained on the labels), a head on an embedding
- * model's frozen embeddings, or any classifier's own predictions (pre-labels; it does not retrain on the labels).
- * A classifier's `model` is a served model id, a Hub id, a fine-tuned model id (`jammi:fine-tuned:…`), or the
- * name of a local folder given in `classifierSource.folder`.
- */
-export type SuggesterChoice = { kind: 'tfidf' } | { kind: 'embedding'; model: string } | { kind: 'classifier'; model: string };
 
 /** Where a classifier suggester's model comes from, as `infer` takes it (default: served, else the Hub). */
 export interface ClassifierSource {
@@ -169,16 +206,23 @@ export interface LabelApi {
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
   /**
    * Retrain after every `retrainEvery` new labels (default 10); also names the text column to train on. `suggester`
-   * picks the model that suggests (kept per source and label column across reloads); a classifier runs over the
-   * text column in the background (`classifierSource` says where its model comes from). Choosing another one
-   * cancels a classifier run still going.
+   * picks the model that suggests (kept per source and label column across reloads): an embedding model's frozen
+   * embeddings are computed once (progress, `cancelSuggesterEmbedding`) and cached in OPFS; a classifier runs over
+   * the text column in the background (`classifierSource` says where its model comes from). Choosing another one
+   * cancels an embedding pass or a classifier run still going.
    */
-  setSuggesterOptions(key: SuggesterKey & { textColumn?: string; retrainEvery?: number; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void;
+  setSuggesterOptions(options: SuggesterOptions): void;
+  /** Stops an embedding suggester's embedding pass (what was embedded stays cached; the suggester keeps its model). */
+  cancelSuggesterEmbedding(key: SuggesterKey): void;
   /** The label of one row without building the table (O(1); `getSource` rebuilds label columns after each edit). */
   labelOf(source: string, column: string, row: number): string | null;
   /** Rows per label of a label column (O(rows), no table build). */
   labelCounts(source: string, column: string): Record<string, number>;
-  /** Rows most like `row` (cosine of TF-IDF vectors, no download), best first, `row` itself left out; default limit 50. */
+  /**
+   * Rows most like `row`, best first, `row` itself left out; default limit 50. By cosine of the cached embeddings when
+   * an embedding suggester is chosen for this source and text column (and its embeddings are ready), else of TF-IDF
+   * vectors (no download).
+   */
   similarRows(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
   /** Bulk label edits, one mechanism for UI and API; resolves with what they replaced (for one-step undo). */
   setLabels(source: string, column: string, labels: LabelEditsInput): Promise<LabelChange>;

@@ -103,7 +103,10 @@ export function SuggesterControls({ status }: { status: SuggesterStatus | null }
           />{' '}
           labels
         </label>
-        <p className="hint">A linear classifier on TF-IDF word and character n-grams, trained in a background worker: nothing is downloaded.</p>
+        <p className="hint">
+          TF-IDF: a linear classifier on word and character n-grams, trained in a background worker: nothing is downloaded. Embeddings: a softmax head on the
+          model's frozen embeddings of every row, computed once and cached in this browser.
+        </p>
       </details>
     </section>
   );

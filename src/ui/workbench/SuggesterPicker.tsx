@@ -1,49 +1,39 @@
 import { useEffect, useId, useState } from 'react';
-import type { ClassifierSource, ClassifierSuggesterStatus, SuggesterChoice, SuggesterStatus } from '../../label/types';
-import { DEFAULT_HOST, ModelPicker, modelChosen, type ModelChoice } from '../classify/ModelPicker';
+import type { ClassifierSource, SuggesterChoice, SuggesterStatus } from '../../label/types';
+import { ModelPicker, modelChosen, type ModelChoice } from '../classify/ModelPicker';
 import { useFineTuned } from '../hooks';
+import { ClassifierState, pickerChoice, suggesterOf } from './ClassifierState';
 import { useWorkbench } from './context';
+import { EmbeddingChooser, EmbeddingState } from './EmbeddingChooser';
 import { labelApi } from './label-api';
 
-const FINE_TUNED = 'jammi:fine-tuned:';
+type Kind = SuggesterChoice['kind'];
 
-/** The model picker's choice for the classifier in use (a folder must be picked again: its files are not kept). */
-function pickerChoice(c: ClassifierSuggesterStatus | undefined): ModelChoice {
-  if (!c) return { kind: 'served', id: '' };
-  if (c.source.folder) return { kind: 'local', model: null };
-  if (c.model.startsWith(FINE_TUNED)) return { kind: 'fine-tuned', id: c.model };
-  if (c.source.modelSource === 'hub') return { kind: 'hub', id: c.model, host: c.source.hubHost ?? DEFAULT_HOST };
-  return { kind: 'served', id: c.model };
-}
+const KINDS: { kind: Kind; name: string }[] = [
+  { kind: 'tfidf', name: 'TF-IDF (no download)' },
+  { kind: 'embedding', name: 'An embedding model (head on frozen embeddings)' },
+  { kind: 'classifier', name: "A classifier's predictions" },
+];
 
-/** What `setSuggesterOptions` takes for a picked model. */
-function suggesterOf(c: ModelChoice): { suggester: SuggesterChoice; classifierSource?: ClassifierSource } {
-  switch (c.kind) {
-    case 'served':
-      return { suggester: { kind: 'classifier', model: c.id }, classifierSource: { modelSource: 'served' } };
-    case 'hub':
-      return { suggester: { kind: 'classifier', model: c.id.trim() }, classifierSource: { modelSource: 'hub', hubHost: c.host } };
-    case 'local':
-      return { suggester: { kind: 'classifier', model: c.model!.name }, classifierSource: { folder: c.model! } };
-    case 'fine-tuned':
-    case 'suggester':
-      return { suggester: { kind: 'classifier', model: c.id } };
-    default:
-      return c satisfies never;
-  }
+/** The active suggester in words. */
+export function suggesterName(choice: SuggesterChoice | undefined): string {
+  if (!choice || choice.kind === 'tfidf') return 'TF-IDF linear classifier (no download)';
+  return choice.kind === 'embedding' ? `Softmax head on ${choice.model} embeddings` : `${choice.model}'s own predictions`;
 }
 
 /**
- * Which model suggests: the TF-IDF classifier (default, no download, retrained on the labels) or any classifier's
- * own predictions — a served model, a Hub id, a local folder or a fine-tuned model — as pre-labels. The choice is
- * kept per source and label column (a reload keeps it).
+ * Which model suggests, one choice per source and label column (the database keeps it across reloads): the TF-IDF
+ * classifier (default, no download, retrained on the labels), a softmax head retrained on an embedding model's
+ * frozen embeddings (embedded once with progress and Cancel, cached), or any classifier's own predictions — served,
+ * Hub, local folder or fine-tuned — as pre-labels (run once with progress and Cancel; no retrain).
  */
 export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) {
   const w = useWorkbench();
   const id = useId();
   const api = labelApi(w.db);
-  const inUse = status?.suggester?.kind === 'classifier' ? 'classifier' : 'tfidf';
-  const [kind, setKind] = useState<'tfidf' | 'classifier'>(inUse);
+  const choice = status?.suggester ?? { kind: 'tfidf' as const };
+  const inUse = choice.kind;
+  const [kind, setKind] = useState<Kind>(inUse);
   const [model, setModel] = useState<ModelChoice>(() => pickerChoice(status?.classifier));
   const [error, setError] = useState<string | null>(null);
   const fineTuned = useFineTuned(w.db);
@@ -57,38 +47,31 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
   useEffect(() => {
     if (idle && api && w.source && w.labelColumn) api.setSuggesterOptions({ source: w.source, labelColumn: w.labelColumn, textColumn: w.textColumn });
   }, [idle, w.source, w.labelColumn, w.textColumn]);
-  if (!api || !w.source || !w.labelColumn) return null;
+  if (!api || !w.source || !w.labelColumn || typeof api.setSuggesterOptions !== 'function') return null;
   const key = { source: w.source, labelColumn: w.labelColumn, textColumn: w.textColumn };
-  const apply = (choice: { suggester: SuggesterChoice; classifierSource?: ClassifierSource }) => {
+  const apply = (next: { suggester: SuggesterChoice; classifierSource?: ClassifierSource }) => {
     setError(null);
     try {
-      api.setSuggesterOptions({ ...key, ...choice });
+      api.setSuggesterOptions({ ...key, ...next });
     } catch (e) {
       setError((e as Error).message);
     }
   };
   const c = status?.classifier;
+  const tfidf = () => (setKind('tfidf'), apply({ suggester: { kind: 'tfidf' } }));
+  const activeModel = choice.kind === 'tfidf' ? '' : choice.model;
   return (
     <fieldset className="suggester-picker">
       <legend>Suggestions from</legend>
       <div role="radiogroup" aria-label="Suggester" className="choices">
-        <label>
-          <input
-            type="radio"
-            name={`${id}-kind`}
-            checked={kind === 'tfidf'}
-            onChange={() => {
-              setKind('tfidf');
-              apply({ suggester: { kind: 'tfidf' } });
-            }}
-          />
-          TF-IDF (no download)
-        </label>
-        <label>
-          <input type="radio" name={`${id}-kind`} checked={kind === 'classifier'} onChange={() => setKind('classifier')} />
-          A classifier's predictions
-        </label>
+        {KINDS.map((k) => (
+          <label key={k.kind}>
+            <input type="radio" name={`${id}-kind`} checked={kind === k.kind} onChange={() => (k.kind === 'tfidf' ? tfidf() : setKind(k.kind))} />
+            {k.name}
+          </label>
+        ))}
       </div>
+      {kind === 'embedding' && <EmbeddingChooser api={api} current={choice.kind === 'embedding' ? choice.model : null} choose={(next) => apply({ suggester: next })} onError={setError} />}
       {kind === 'classifier' && (
         <>
           <ModelPicker value={model} onChange={setModel} fineTuned={fineTuned} />
@@ -98,43 +81,13 @@ export function SuggesterPicker({ status }: { status: SuggesterStatus | null }) 
           <p className="hint">Its own predictions become the suggestions (pre-labels): it runs once over “{w.textColumn}” and does not retrain on your labels.</p>
         </>
       )}
-      {c && <ClassifierState c={c} classes={w.classes} onCancel={() => (setKind('tfidf'), apply({ suggester: { kind: 'tfidf' } }))} onAddClasses={(missing) => missing.forEach((m) => w.addClass(m))} />}
+      <p className="hint" data-testid="active-suggester" data-kind={choice.kind} data-model={activeModel}>
+        Active: {suggesterName(choice)}
+        {choice.kind === 'embedding' && status && status.version > 0 && status.embedding?.state !== 'embedding' ? ` · model v${status.version}` : ''}
+      </p>
+      {choice.kind === 'embedding' && <EmbeddingState e={status?.embedding} api={api} keyOf={key} />}
+      {c && <ClassifierState c={c} classes={w.classes} onCancel={tfidf} onAddClasses={(missing) => missing.forEach((m) => w.addClass(m))} />}
       {error && <p role="alert">{error}</p>}
     </fieldset>
-  );
-}
-
-/** The classifier's run: progress with Cancel, its classes (and those the label column lacks), its accuracy, or its error. */
-function ClassifierState({ c, classes, onCancel, onAddClasses }: { c: ClassifierSuggesterStatus; classes: string[]; onCancel: () => void; onAddClasses: (missing: string[]) => void }) {
-  if (c.state === 'failed') return <p role="alert" data-testid="classifier-state" data-state="failed">{c.error}</p>;
-  if (c.state !== 'ready') {
-    return (
-      <p className="retrain training" data-testid="classifier-state" data-state={c.state}>
-        <span className="spinner" aria-hidden="true" />
-        Running {c.model} over “{c.textColumn}”: {c.rows.toLocaleString('en-US')} / {c.total.toLocaleString('en-US')} rows{' '}
-        <progress max={Math.max(1, c.total)} value={c.rows} aria-label={`Running ${c.model}`} />{' '}
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </p>
-    );
-  }
-  const missing = c.classes.filter((m) => !classes.includes(m));
-  return (
-    <div className="classifier-ready" data-testid="classifier-state" data-state="ready">
-      <p>
-        <strong>{c.model}</strong> predicts {c.classes.join(', ')}
-        {c.from === 'storage' ? ' (its predictions from an earlier visit)' : c.from === 'memory' ? ' (its predictions from earlier in this visit)' : ''}.
-        {c.accuracy && ` On your ${c.accuracy.labels} labels so far it is right ${(100 * c.accuracy.accuracy).toFixed(0)}% of the time.`}
-      </p>
-      {missing.length > 0 && (
-        <p className="warning">
-          Not classes of this label column yet: {missing.join(', ')}. Accepting its suggestion writes its class.{' '}
-          <button type="button" onClick={() => onAddClasses(missing)}>
-            Add them as classes
-          </button>
-        </p>
-      )}
-    </div>
   );
 }

@@ -1,11 +1,10 @@
 import type { Database } from '../../api/database';
 import type {
-  ClassifierSource,
-  SuggesterChoice,
   LabelChange,
   LabelEditsInput,
   QueueOptions,
   SuggesterKey,
+  SuggesterOptions,
   SuggesterStatus,
   SuggestOptions,
   Suggestion,
@@ -18,8 +17,12 @@ export interface LabelApi {
   suggesterStatus(key: SuggesterKey): SuggesterStatus | Promise<SuggesterStatus>;
   onSuggesterUpdate(cb: (status: SuggesterStatus) => void): () => void;
   retrainSuggester(key: SuggesterKey & { textColumn: string }): Promise<SuggesterStatus>;
-  setSuggesterOptions(key: SuggesterKey & { retrainEvery?: number; textColumn?: string; suggester?: SuggesterChoice; classifierSource?: ClassifierSource }): void;
-  /** Rows most like `row` (cosine of TF-IDF vectors), best first; absent in older databases. */
+  setSuggesterOptions(options: SuggesterOptions): void;
+  /** Stops an embedding suggester's embedding pass; absent in older databases. */
+  cancelSuggesterEmbedding?(key: SuggesterKey): void;
+  /** A picked model folder as an embedding model id (`local:<name>`); absent in older databases. */
+  useLocalEmbeddingModel?(model: { name: string; files: Record<string, Blob> }): string;
+  /** Rows most like `row` (cosine of the embeddings of a chosen embedding suggester, else of TF-IDF vectors), best first; absent in older databases. */
   similarRows?(options: { source: string; textColumn: string; row: number; limit?: number }): Promise<{ row: number; similarity: number }[]>;
 }
 
