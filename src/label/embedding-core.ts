@@ -5,7 +5,7 @@
  * curve, score every row, and find nearest neighbours by cosine.
  */
 import { featureStats, nearestRows, predictHead, trainHead, type HeadModel, type HeadTrainOptions } from './embedding-head';
-import { CURVE_MIN_LABELS, notReadyReason, seededOrder, type TrainResult } from './suggester';
+import { heldOutPoint, notReadyReason, type TrainResult } from './suggester';
 import type { LearningCurvePoint } from './types';
 
 interface Corpus {
@@ -59,24 +59,10 @@ export class EmbeddingCore {
   }
 
   private heldOutPoint(c: Corpus, req: HeadTrainRequest): LearningCurvePoint | null {
-    const n = req.rows.length;
-    if (n < CURVE_MIN_LABELS) return null;
-    const order = seededOrder(n, req.seed ?? 0);
-    const cut = Math.round(n * 0.8);
-    const fit = order.slice(0, cut);
-    const held = order.slice(cut);
-    const fitLabels = fit.map((i) => req.labels[i]);
-    if (new Set(fitLabels).size < 2) return null;
-    const model = trainHead(c.data, c.dim, fit.map((i) => req.rows[i]), fitLabels, c.stats, req.options);
-    const probs = predictHead(model, c.data, held.map((i) => req.rows[i]));
-    const k = model.classes.length;
-    let right = 0;
-    held.forEach((i, j) => {
-      let best = 0;
-      for (let m = 1; m < k; m++) if (probs[j * k + m] > probs[j * k + best]) best = m;
-      right += model.classes[best] === req.labels[i] ? 1 : 0;
+    return heldOutPoint(req, (rows, labels) => {
+      const model = trainHead(c.data, c.dim, rows, labels, c.stats, req.options);
+      return { classes: model.classes, probs: (held) => predictHead(model, c.data, held) };
     });
-    return { labels: n, accuracy: right / held.length };
   }
 
   /** Probabilities of embeddings of any texts [n × dim] by the newest head under `modelKey`. */

@@ -107,19 +107,10 @@ export class SuggesterCore {
    * or when the 80 % lacks a class.
    */
   private heldOutPoint(c: Corpus, req: TrainRequest, options: TrainOptions): LearningCurvePoint | null {
-    const n = req.rows.length;
-    if (n < CURVE_MIN_LABELS) return null;
-    const order = seededOrder(n, req.seed ?? 0);
-    const cut = Math.round(n * 0.8);
-    const fit = order.slice(0, cut);
-    const held = order.slice(cut);
-    const fitLabels = fit.map((i) => req.labels[i]);
-    if (new Set(fitLabels).size < 2) return null;
-    const model = trainOnTerms(this.termsOf(c, fit.map((i) => req.rows[i])), fitLabels, options);
-    const pred = argmaxRows(predictProbaTerms(model, this.termsOf(c, held.map((i) => req.rows[i]))), model.classes.length);
-    let right = 0;
-    held.forEach((i, j) => (right += model.classes[pred[j]] === req.labels[i] ? 1 : 0));
-    return { labels: n, accuracy: right / held.length };
+    return heldOutPoint(req, (rows, labels) => {
+      const model = trainOnTerms(this.termsOf(c, rows), labels, options);
+      return { classes: model.classes, probs: (held) => predictProbaTerms(model, this.termsOf(c, held)) };
+    });
   }
 
   /** Probabilities of any texts by the newest model under `modelKey`. */
@@ -156,6 +147,29 @@ export class SuggesterCore {
 }
 
 /** A seeded permutation of 0 … n−1 (Fisher–Yates). */
+/**
+ * The learning curve's point: a model fitted (by `fit`) on a seeded 80 % of the labelled rows, its accuracy on the
+ * other 20 % (probabilities [held × classes], argmax). Null below CURVE_MIN_LABELS or when the 80 % lacks a class.
+ */
+export function heldOutPoint(
+  req: { rows: readonly number[]; labels: readonly string[]; seed?: number },
+  fit: (rows: number[], labels: string[]) => { classes: readonly string[]; probs: (heldRows: number[]) => Float32Array },
+): LearningCurvePoint | null {
+  const n = req.rows.length;
+  if (n < CURVE_MIN_LABELS) return null;
+  const order = seededOrder(n, req.seed ?? 0);
+  const cut = Math.round(n * 0.8);
+  const fitIdx = order.slice(0, cut);
+  const held = order.slice(cut);
+  const fitLabels = fitIdx.map((i) => req.labels[i]);
+  if (new Set(fitLabels).size < 2) return null;
+  const model = fit(fitIdx.map((i) => req.rows[i]), fitLabels);
+  const pred = argmaxRows(model.probs(held.map((i) => req.rows[i])), model.classes.length);
+  let right = 0;
+  held.forEach((i, j) => (right += model.classes[pred[j]] === req.labels[i] ? 1 : 0));
+  return { labels: n, accuracy: right / held.length };
+}
+
 export function seededOrder(n: number, seed: number): number[] {
   const rng = new Rng(seed);
   const p = Array.from({ length: n }, (_, i) => i);
