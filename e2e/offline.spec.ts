@@ -150,9 +150,10 @@ test('a new version waits for a click, and never reloads a tab in the middle of 
         baseModel: 'bert-tiny-sentiment',
         columns: { text: 'text', label: 'label' },
         backend: 'wasm',
-        config: { epochs: 500, batch_size: 2, validation_fraction: 0 },
+        config: { epochs: 1000, batch_size: 2, validation_fraction: 0 },
       });
-    }, 'text,label\ngreat film,positive\nawful film,negative\nloved it,positive\nhated it,negative\n');
+      // 50,000 steps: minutes even now that a bert-tiny step takes ~2 ms (500 epochs of 4 rows ended within the test)
+    }, ['text,label', ...Array.from({ length: 100 }, (_, i) => (i % 2 ? `awful film ${i},negative` : `great film ${i},positive`))].join('\n') + '\n');
     await Promise.all([mark(page), mark(idle)]);
 
     // "Deploy" a new service worker (any byte change is a new version) and let the tabs find it.
